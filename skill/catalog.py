@@ -1,0 +1,330 @@
+"""The coach's content, loaded once from ``content/catalog.toml`` and checked on load.
+
+Content is data: the handlers, the speech templates and the interaction-model generator
+all read these records, so an exercise name or synonym exists in exactly one place.
+A workout (an exercise or a routine) is compiled into a flat :class:`Plan` of steps, so
+navigation ("next", "go back", "start over") is plain index arithmetic on one list.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from skill.paths import CONTENT_DIR
+
+CATALOG_FILE = CONTENT_DIR / "catalog.toml"
+
+_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class CatalogError(ValueError):
+    """The content file is inconsistent; raised at start-up, never per request."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    cue: str
+    card: str
+    reps: int = 0
+    tempo: float = 2.0
+    hold: int = 0
+    switch_sides: bool = False
+
+    @property
+    def paced(self) -> bool:
+        return bool(self.reps or self.hold)
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    trains: str
+    intro: str
+    finish: str
+    steps: tuple[Step, ...]
+    safety_cues: tuple[str, ...] = ()
+    prerequisite: str | None = None
+    next_offer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineItem:
+    exercise: str
+    sets: int = 1
+    reps: int = 0
+    hold: int = 0
+    rest: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Routine:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    intro: str
+    finish: str
+    items: tuple[RoutineItem, ...]
+    next_offer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    answer: str
+    offer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    """One coached step of a workout, with everything needed to speak it."""
+
+    exercise: Exercise
+    step: Step
+    number: int  # 1-based position within its exercise
+    of: int  # number of steps in its exercise
+    sets: int = 1
+    rest: int = 0
+    first_of_exercise: bool = False
+    item_number: int = 0  # 1-based position of the exercise within a routine, 0 outside one
+    item_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    kind: str  # "exercise" or "routine"
+    id: str
+    name: str
+    intro: str
+    finish: str
+    next_offer: str | None
+    prerequisite: Exercise | None
+    steps: tuple[PlanStep, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    safety: str
+    exercises: dict[str, Exercise]
+    routines: dict[str, Routine]
+    topics: dict[str, Topic]
+    _workout_names: dict[str, str] = field(default_factory=dict, repr=False)
+    _topic_names: dict[str, str] = field(default_factory=dict, repr=False)
+    _plans: dict[str, Plan] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for workout in (*self.exercises.values(), *self.routines.values()):
+            _index_names(self._workout_names, workout.id, (workout.name, *workout.synonyms))
+        for topic in self.topics.values():
+            _index_names(self._topic_names, topic.id, (topic.name, *topic.synonyms))
+
+    def workout_name(self, workout_id: str) -> str:
+        if workout_id in self.exercises:
+            return self.exercises[workout_id].name
+        return self.routines[workout_id].name
+
+    def is_workout(self, workout_id: object) -> bool:
+        return isinstance(workout_id, str) and (
+            workout_id in self.exercises or workout_id in self.routines
+        )
+
+    def find_workout(self, spoken: str) -> str | None:
+        """The workout id a spoken value names, tolerant of case, hyphens and plurals."""
+        return _lookup(self._workout_names, spoken)
+
+    def find_topic(self, spoken: str) -> str | None:
+        return _lookup(self._topic_names, spoken)
+
+    def plan(self, workout_id: str) -> Plan:
+        """The compiled plan of a workout, built on first use and kept."""
+        plan = self._plans.get(workout_id)
+        if plan is None:
+            plan = self._plans[workout_id] = _compile_plan(self, workout_id)
+        return plan
+
+
+def normalise(text: str) -> str:
+    """Fold a spoken value for matching: lower case, no punctuation, singular words."""
+    words = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).replace("'", "").split()
+    return " ".join(_singular(word) for word in words)
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _index_names(index: dict[str, str], item_id: str, names: Iterable[str]) -> None:
+    for name in (item_id.replace("_", " "), *names):
+        key = normalise(name)
+        if index.get(key, item_id) != item_id:
+            raise CatalogError(f"{name!r} names both {index[key]!r} and {item_id!r}")
+        index[key] = item_id
+        # "pushups" and "push ups" are said both ways, "the" comes and goes: index those too.
+        index.setdefault(key.replace(" ", ""), item_id)
+        index.setdefault(key.removeprefix("the "), item_id)
+
+
+def _lookup(index: dict[str, str], spoken: str) -> str | None:
+    key = normalise(spoken)
+    if not key:
+        return None
+    for prefix in ("the ", "a ", "some ", "my ", "about "):
+        if key.startswith(prefix) and key not in index:
+            key = key[len(prefix) :]
+    return index.get(key) or index.get(key.replace(" ", ""))
+
+
+def _compile_plan(catalog: Catalog, workout_id: str) -> Plan:
+    if workout_id in catalog.exercises:
+        exercise = catalog.exercises[workout_id]
+        steps = tuple(
+            PlanStep(exercise, step, number, len(exercise.steps), first_of_exercise=number == 1)
+            for number, step in enumerate(exercise.steps, start=1)
+        )
+        prerequisite = catalog.exercises.get(exercise.prerequisite or "")
+        return Plan(
+            "exercise",
+            exercise.id,
+            exercise.name,
+            exercise.intro,
+            exercise.finish,
+            exercise.next_offer,
+            prerequisite,
+            steps,
+        )
+    routine = catalog.routines[workout_id]
+    compiled: list[PlanStep] = []
+    for item_number, item in enumerate(routine.items, start=1):
+        exercise = catalog.exercises[item.exercise]
+        for number, step in enumerate(exercise.steps, start=1):
+            if step.paced:
+                step = Step(
+                    step.cue,
+                    step.card,
+                    reps=item.reps if step.reps else 0,
+                    tempo=step.tempo,
+                    hold=item.hold or step.hold if step.hold else 0,
+                    switch_sides=step.switch_sides,
+                )
+            compiled.append(
+                PlanStep(
+                    exercise,
+                    step,
+                    number,
+                    len(exercise.steps),
+                    sets=item.sets if step.paced else 1,
+                    rest=item.rest if step.paced else 0,
+                    first_of_exercise=number == 1,
+                    item_number=item_number,
+                    item_count=len(routine.items),
+                )
+            )
+    return Plan(
+        "routine",
+        routine.id,
+        routine.name,
+        routine.intro,
+        routine.finish,
+        routine.next_offer,
+        None,
+        tuple(compiled),
+    )
+
+
+def parse_catalog(raw: dict) -> Catalog:
+    """Build and cross-check the catalog; any inconsistency is a CatalogError."""
+    try:
+        exercises = {
+            e["id"]: Exercise(
+                id=e["id"],
+                name=e["name"],
+                synonyms=tuple(e.get("synonyms", ())),
+                trains=e["trains"],
+                intro=e["intro"],
+                finish=e["finish"],
+                steps=tuple(Step(**s) for s in e["steps"]),
+                safety_cues=tuple(e.get("safety_cues", ())),
+                prerequisite=e.get("prerequisite"),
+                next_offer=e.get("next_offer"),
+            )
+            for e in raw["exercises"]
+        }
+        routines = {
+            r["id"]: Routine(
+                id=r["id"],
+                name=r["name"],
+                synonyms=tuple(r.get("synonyms", ())),
+                intro=r["intro"],
+                finish=r["finish"],
+                items=tuple(RoutineItem(**i) for i in r["items"]),
+                next_offer=r.get("next_offer"),
+            )
+            for r in raw.get("routines", ())
+        }
+        topics = {
+            t["id"]: Topic(
+                id=t["id"],
+                name=t["name"],
+                synonyms=tuple(t.get("synonyms", ())),
+                answer=t["answer"],
+                offer=t.get("offer"),
+            )
+            for t in raw.get("topics", ())
+        }
+        catalog = Catalog(raw["safety"], exercises, routines, topics)
+    except (KeyError, TypeError) as error:
+        raise CatalogError(f"malformed catalog entry: {error!r}") from error
+    _check(catalog)
+    for workout_id in (*catalog.exercises, *catalog.routines):
+        catalog.plan(workout_id)  # compile every plan now, not on a user's first request
+    return catalog
+
+
+def _check(catalog: Catalog) -> None:
+    workouts = catalog.exercises.keys() | catalog.routines.keys()
+    if len(workouts) != len(catalog.exercises) + len(catalog.routines):
+        raise CatalogError("an exercise and a routine share an id")
+    for item_id in (*workouts, *catalog.topics):
+        if not _ID_PATTERN.match(item_id):
+            raise CatalogError(f"bad id {item_id!r}: use lower_snake_case")
+    for exercise in catalog.exercises.values():
+        if not exercise.steps:
+            raise CatalogError(f"{exercise.id} has no steps")
+        if exercise.prerequisite and exercise.prerequisite not in catalog.exercises:
+            raise CatalogError(f"{exercise.id}: unknown prerequisite {exercise.prerequisite}")
+        for step in exercise.steps:
+            if step.reps < 0 or step.hold < 0 or (step.reps and step.hold) or step.tempo <= 0:
+                raise CatalogError(f"{exercise.id}: a step needs reps or a hold, not both")
+    for routine in catalog.routines.values():
+        for item in routine.items:
+            if item.exercise not in catalog.exercises:
+                raise CatalogError(f"{routine.id}: unknown exercise {item.exercise}")
+            if item.sets < 1 or item.rest < 0:
+                raise CatalogError(f"{routine.id}: bad sets or rest for {item.exercise}")
+    for workout in (*catalog.exercises.values(), *catalog.routines.values()):
+        if workout.next_offer and workout.next_offer not in workouts:
+            raise CatalogError(f"{workout.id}: unknown next_offer {workout.next_offer}")
+    for topic in catalog.topics.values():
+        if topic.offer and topic.offer not in workouts:
+            raise CatalogError(f"topic {topic.id}: unknown offer {topic.offer}")
+
+
+def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
+    with path.open("rb") as handle:
+        return parse_catalog(tomllib.load(handle))
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The packaged catalog, parsed once per process."""
+    return load_catalog()

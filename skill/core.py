@@ -1,0 +1,144 @@
+"""The skill core: a plain function from an Alexa request envelope to a response envelope.
+
+Flask, the Lambda entry point, the local runner and the tests are thin shells around
+:class:`StepCoach`. It knows nothing of HTTP; it validates the envelope's shape (so a
+malformed request is the caller's 4xx, not our 500), runs the ask-sdk-core skill and
+serializes the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model import RequestEnvelope, ResponseEnvelope
+
+from skill import handlers
+from skill.catalog import Catalog, default_catalog
+from skill.speech import SpeechRenderer
+
+log = logging.getLogger(__name__)
+
+# Request types the skill answers; anything else is refused as a bad request.
+SUPPORTED_REQUEST_TYPES = frozenset(
+    {
+        "LaunchRequest",
+        "IntentRequest",
+        "SessionEndedRequest",
+        "AlexaSkillEvent.SkillDisabled",
+        "AlexaSkillEvent.SkillEnabled",
+        "System.ExceptionEncountered",
+    }
+)
+
+
+class InvalidRequest(ValueError):
+    """The body is not a well-formed Alexa request envelope; the reason is safe to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    value = mapping.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise InvalidRequest(f"{where}.{key} must be a {kind.__name__}")
+    return value
+
+
+def _optional(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    if mapping.get(key) is None:
+        return None
+    return _require(mapping, key, kind, where)
+
+
+def validate_envelope(envelope: object) -> dict[str, Any]:
+    """Check the fields the skill relies on; raise :class:`InvalidRequest` otherwise."""
+    if not isinstance(envelope, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    _require(envelope, "version", str, "envelope")
+    request = _require(envelope, "request", dict, "envelope")
+    request_type = _require(request, "type", str, "request")
+    if request_type not in SUPPORTED_REQUEST_TYPES:
+        raise InvalidRequest(f"unsupported request type {request_type[:60]!r}")
+    _require(request, "requestId", str, "request")
+    _require(request, "timestamp", str, "request")
+    _optional(request, "locale", str, "request")
+    if request_type == "IntentRequest":
+        intent = _require(request, "intent", dict, "request")
+        _require(intent, "name", str, "request.intent")
+        slots = _optional(intent, "slots", dict, "request.intent")
+        for name, slot in (slots or {}).items():
+            if not isinstance(slot, dict):
+                raise InvalidRequest(f"request.intent.slots.{str(name)[:40]} must be an object")
+            _optional(slot, "value", str, "slot")
+            _optional(slot, "resolutions", dict, "slot")
+    session = _optional(envelope, "session", dict, "envelope")
+    if session is not None:
+        _optional(session, "new", bool, "session")
+        _optional(session, "sessionId", str, "session")
+        _optional(session, "attributes", dict, "session")
+        _optional(session, "application", dict, "session")
+        user = _optional(session, "user", dict, "session")
+        if user is not None:
+            _optional(user, "userId", str, "session.user")
+    context = _optional(envelope, "context", dict, "envelope")
+    if context is not None:
+        system = _optional(context, "System", dict, "context")
+        if system is not None:
+            user = _optional(system, "user", dict, "context.System")
+            if user is not None:
+                _optional(user, "userId", str, "context.System.user")
+            _optional(system, "application", dict, "context.System")
+    if session is None and context is None:
+        raise InvalidRequest("the envelope needs a session or a context")
+    return envelope
+
+
+class StepCoach:
+    """The whole skill as an object: build once, then :meth:`handle` each request."""
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog | None = None,
+        renderer: SpeechRenderer | None = None,
+        persistence_adapter: AbstractPersistenceAdapter | None = None,
+    ) -> None:
+        self.catalog = catalog or default_catalog()
+        self.renderer = renderer or SpeechRenderer()
+        self.serializer = DefaultSerializer()
+        self.skill: CustomSkill = self._build(persistence_adapter)
+
+    def _build(self, persistence_adapter: AbstractPersistenceAdapter | None) -> CustomSkill:
+        builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
+        for handler in handlers.REQUEST_HANDLERS:
+            builder.add_request_handler(handler)
+        builder.add_global_request_interceptor(handlers.LoadTurn(self.catalog, self.renderer))
+        builder.add_global_response_interceptor(handlers.SaveTurn())
+        builder.add_exception_handler(handlers.CatchAll(self.catalog, self.renderer))
+        return builder.create()
+
+    def handle(self, envelope: object) -> dict[str, Any]:
+        """Answer one request envelope (parsed JSON) with a response envelope (JSON-ready)."""
+        validate_envelope(envelope)
+        try:
+            request_envelope = self.serializer.deserialize(json.dumps(envelope), RequestEnvelope)
+        except Exception as error:  # the SDK raises bare exceptions on type mismatches
+            raise InvalidRequest("the envelope does not match the Alexa request format") from error
+        response: ResponseEnvelope = self.skill.invoke(request_envelope=request_envelope, context=None)
+        return self.serializer.serialize(response)
+
+    def handle_json(self, body: str | bytes) -> dict[str, Any]:
+        try:
+            envelope = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise InvalidRequest("the body is not valid JSON") from error
+        return self.handle(envelope)

@@ -1,0 +1,439 @@
+"""Request handlers: each decides what happens and names the response to speak.
+
+Handlers are small and declarative: ``can_handle`` is built from the SDK predicates and
+every handler is registered in :data:`REQUEST_HANDLERS`. A handler reads the parsed
+conversation state from the :class:`Turn`, decides the next state and returns
+``turn.reply(key, **data)``; the words live in ``speech_templates``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractRequestHandler,
+    AbstractRequestInterceptor,
+    AbstractResponseInterceptor,
+)
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.response_helper import ResponseFactory
+from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model.dialog import ElicitSlotDirective
+from ask_sdk_model.slu.entityresolution import StatusCode
+from ask_sdk_model.ui import SimpleCard, SsmlOutputSpeech
+
+from skill import pacing
+from skill.catalog import Catalog, Plan
+from skill.speech import SpeechRenderer
+from skill.state import Offer, State, parse_state
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "step_coach_turn"
+
+
+class Turn:
+    """One request's view of the conversation: parsed state, locale and rendering."""
+
+    def __init__(
+        self, handler_input: HandlerInput, catalog: Catalog, renderer: SpeechRenderer
+    ) -> None:
+        self.handler_input = handler_input
+        self.catalog = catalog
+        self.renderer = renderer
+        envelope = handler_input.request_envelope
+        self.locale = getattr(envelope.request, "locale", None) or "en-US"
+        attributes = handler_input.attributes_manager.session_attributes
+        self.state, self.tampered = parse_state(attributes, catalog)
+        self.next_state = self.state
+        self.saved_progress = True
+
+    # --- state helpers -------------------------------------------------------------
+    @property
+    def plan(self) -> Plan | None:
+        return self.catalog.plan(self.state.workout) if self.state.workout else None
+
+    def slot(self, name: str) -> tuple[str | None, str | None]:
+        """``(resolved id, spoken value)`` of a slot; the id is None when nothing matched."""
+        request = self.handler_input.request_envelope.request
+        slots = getattr(getattr(request, "intent", None), "slots", None) or {}
+        slot = slots.get(name)
+        if slot is None or not slot.value:
+            return None, None
+        spoken = str(slot.value)
+        for authority in getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []:
+            status = getattr(getattr(authority, "status", None), "code", None)
+            if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
+                return authority.values[0].value.id, spoken
+        return None, spoken
+
+    # --- response -----------------------------------------------------------------
+    def reply(
+        self,
+        key: str,
+        state: State | None = None,
+        *,
+        end_session: bool = False,
+        elicit: str | None = None,
+        **data: Any,
+    ) -> Response:
+        self.next_state = state or self.state
+        data.setdefault("tampered", self.tampered)
+        data.setdefault("saved_progress", self.saved_progress)
+        data.setdefault("safety", self.catalog.safety)
+        rendered = self.renderer.render(key, self.locale, **data)
+        speech = rendered.speech
+        if self.tampered or not self.saved_progress:
+            notices = self.renderer.render("notices", self.locale, **data).speech
+            speech = notices.removesuffix("</speak>") + " " + speech.removeprefix("<speak>")
+        builder = self.handler_input.response_builder
+        builder.speak(speech).set_card(
+            SimpleCard(title=rendered.card_title, content=rendered.card_text)
+        )
+        if end_session:
+            builder.set_should_end_session(True)
+        else:
+            builder.ask(rendered.reprompt or rendered.speech)
+        if elicit:
+            request = self.handler_input.request_envelope.request
+            builder.add_directive(
+                ElicitSlotDirective(slot_to_elicit=elicit, updated_intent=request.intent)
+            )
+        response = builder.response
+        if isinstance(response.output_speech, SsmlOutputSpeech):
+            response.output_speech.ssml = speech
+        return response
+
+
+def _turn(handler_input: HandlerInput) -> Turn:
+    return handler_input.attributes_manager.request_attributes[STATE_KEY]
+
+
+def step_data(turn: Turn, state: State, plan: Plan, **extra: Any) -> dict[str, Any]:
+    step = plan.steps[state.step]
+    return {
+        "plan": plan,
+        "step": step,
+        "index": state.step + 1,
+        "count": len(plan.steps),
+        "beats": pacing.script(step, state.pace),
+        "pace": state.pace,
+        **extra,
+    }
+
+
+def speak_step(turn: Turn, state: State, notice: str | None = None) -> Response:
+    """Coach the state's current step: cue, paced set if any, and the reprompt to go on."""
+    plan = turn.catalog.plan(state.workout or "")
+    state = replace(state, paused=False, finished=False, offer=None)
+    return turn.reply("step", state, **step_data(turn, state, plan, notice=notice))
+
+
+def start_workout(turn: Turn, workout_id: str, step: int = 0, notice: str | None = None) -> Response:
+    return speak_step(turn, turn.state.at(workout_id, step), notice)
+
+
+def finish_workout(turn: Turn) -> Response:
+    plan = turn.plan
+    assert plan is not None
+    offer = Offer(plan.next_offer) if plan.next_offer else None
+    state = replace(turn.state, finished=True, paused=False, offer=offer)
+    return turn.reply(
+        "finished",
+        state,
+        plan=plan,
+        offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
+    )
+
+
+def menu(turn: Turn, key: str = "menu", **data: Any) -> Response:
+    state = replace(turn.state.home(), offer=Offer("protect_knees"))
+    return turn.reply(key, state, **data)
+
+
+# --- handler plumbing -------------------------------------------------------------------
+Decide = Callable[[Turn], Response]
+
+
+class Handler(AbstractRequestHandler):
+    """A request handler from a predicate and a decision function."""
+
+    def __init__(self, predicate: Callable[[HandlerInput], bool], decide: Decide) -> None:
+        self.predicate = predicate
+        self.decide = decide
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return self.predicate(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.decide(_turn(handler_input))
+
+
+def intent(*names: str) -> Callable[[HandlerInput], bool]:
+    checks = [is_intent_name(name) for name in names]
+    return lambda handler_input: any(check(handler_input) for check in checks)
+
+
+# --- decisions ----------------------------------------------------------------------------
+def on_launch(turn: Turn) -> Response:
+    said = turn.state.safety_said
+    state = replace(turn.state.home(), offer=Offer("protect_knees"), safety_said=True)
+    return turn.reply("launch", state, say_safety=not said)
+
+
+def on_start_workout(turn: Turn) -> Response:
+    workout_id, spoken = turn.slot("exercise")
+    if workout_id is None and spoken:
+        workout_id = turn.catalog.find_workout(spoken)
+    if workout_id is not None and turn.catalog.is_workout(workout_id):
+        return start_workout(turn, workout_id)
+    if spoken:
+        return menu(turn, "unknown_workout", value=spoken, catalog=turn.catalog)
+    return turn.reply(
+        "elicit_workout", turn.state, elicit="exercise", catalog=turn.catalog
+    )
+
+
+def on_protect_knees(turn: Turn) -> Response:
+    return start_workout(turn, "protect_knees")
+
+
+def on_explain(turn: Turn) -> Response:
+    topic_id, spoken = turn.slot("topic")
+    if topic_id is None and spoken:
+        topic_id = turn.catalog.find_topic(spoken)
+    topic = turn.catalog.topics.get(topic_id or "")
+    if topic is not None:
+        offer = Offer(topic.offer) if topic.offer else None
+        state = replace(turn.state, offer=offer, paused=turn.state.paused or bool(turn.state.workout))
+        return turn.reply(
+            "explain",
+            state,
+            topic=topic,
+            offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
+        )
+    if spoken:
+        return turn.reply("unknown_topic", turn.state, value=spoken, catalog=turn.catalog)
+    return turn.reply("elicit_topic", turn.state, elicit="topic", catalog=turn.catalog)
+
+
+def on_list(turn: Turn) -> Response:
+    return turn.reply("list", turn.state, catalog=turn.catalog)
+
+
+def _in_workout(turn: Turn) -> bool:
+    return turn.state.workout is not None
+
+
+def on_next(turn: Turn) -> Response:
+    plan = turn.plan
+    if plan is None:
+        return menu(turn, "no_workout")
+    if turn.state.finished:
+        return turn.reply("already_finished", turn.state, plan=plan)
+    if turn.state.step + 1 >= len(plan.steps):
+        return finish_workout(turn)
+    return speak_step(turn, replace(turn.state, step=turn.state.step + 1))
+
+
+def on_previous(turn: Turn) -> Response:
+    if turn.plan is None:
+        return menu(turn, "no_workout")
+    if turn.state.finished:
+        return speak_step(turn, turn.state)
+    if turn.state.step == 0:
+        return speak_step(turn, turn.state, notice="first")
+    return speak_step(turn, replace(turn.state, step=turn.state.step - 1))
+
+
+def on_repeat(turn: Turn) -> Response:
+    if turn.plan is None:
+        return menu(turn, "no_workout")
+    if turn.state.finished:
+        return finish_workout(turn)
+    return speak_step(turn, turn.state)
+
+
+def on_start_over(turn: Turn) -> Response:
+    if turn.plan is None:
+        return menu(turn, "no_workout")
+    return speak_step(turn, replace(turn.state, step=0), notice="start_over")
+
+
+def on_pause(turn: Turn) -> Response:
+    plan = turn.plan
+    if plan is None or turn.state.finished:
+        return menu(turn, "no_workout")
+    state = replace(turn.state, paused=True)
+    return turn.reply("paused", state, plan=plan, index=state.step + 1, count=len(plan.steps))
+
+
+def on_resume(turn: Turn) -> Response:
+    if turn.plan is None or turn.state.finished:
+        if turn.state.offer is not None and turn.state.offer.step > 0:
+            return start_workout(turn, turn.state.offer.workout, turn.state.offer.step, "resumed")
+        return menu(turn, "no_workout")
+    return speak_step(turn, turn.state, notice="resumed")
+
+
+def on_set_pace(turn: Turn) -> Response:
+    pace_id, spoken = turn.slot("pace")
+    if pace_id is None and spoken:
+        pace_id = {"slower": "slow", "faster": "fast", "quicker": "fast"}.get(
+            spoken.lower(), spoken.lower()
+        )
+    if pace_id not in pacing.PACES:
+        return turn.reply("unknown_pace", turn.state, value=spoken or "")
+    state = replace(turn.state, pace=pace_id)
+    if state.workout and not state.finished:
+        return speak_step(turn, state, notice="pace")
+    return turn.reply("pace_set", state, pace=pace_id)
+
+
+def on_help(turn: Turn) -> Response:
+    plan = turn.plan
+    if plan is not None and not turn.state.finished:
+        return turn.reply(
+            "help",
+            replace(turn.state, paused=True),
+            plan=plan,
+            index=turn.state.step + 1,
+            count=len(plan.steps),
+            paused=turn.state.paused,
+            catalog=turn.catalog,
+        )
+    return turn.reply("help", turn.state, plan=None, catalog=turn.catalog)
+
+
+def on_stop(turn: Turn) -> Response:
+    return turn.reply("goodbye", turn.state, end_session=True, plan=turn.plan,
+                      index=turn.state.step + 1)
+
+
+def on_fallback(turn: Turn) -> Response:
+    plan = turn.plan
+    in_workout = plan is not None and not turn.state.finished
+    return turn.reply("fallback", turn.state, in_workout=in_workout, plan=plan,
+                      catalog=turn.catalog)
+
+
+def on_home(turn: Turn) -> Response:
+    return menu(turn)
+
+
+def on_yes(turn: Turn) -> Response:
+    offer = turn.state.offer
+    if offer is not None:
+        notice = "resumed" if offer.step else None
+        return start_workout(turn, offer.workout, offer.step, notice)
+    if turn.plan is not None and not turn.state.finished:
+        return on_next(turn)
+    return menu(turn, "menu")
+
+
+def on_no(turn: Turn) -> Response:
+    if turn.plan is not None and not turn.state.finished and turn.state.offer is None:
+        return on_pause(turn)
+    return menu(turn, "declined")
+
+
+def on_session_ended(turn: Turn) -> Response:
+    turn.next_state = turn.state
+    return turn.handler_input.response_builder.response
+
+
+REQUEST_HANDLERS: list[AbstractRequestHandler] = [
+    Handler(is_request_type("LaunchRequest"), on_launch),
+    Handler(is_request_type("SessionEndedRequest"), on_session_ended),
+    Handler(intent("StartWorkoutIntent"), on_start_workout),
+    Handler(intent("ProtectKneesIntent"), on_protect_knees),
+    Handler(intent("ExplainIntent"), on_explain),
+    Handler(intent("ListExercisesIntent"), on_list),
+    Handler(intent("SetPaceIntent"), on_set_pace),
+    Handler(intent("AMAZON.NextIntent"), on_next),
+    Handler(intent("AMAZON.PreviousIntent"), on_previous),
+    Handler(intent("AMAZON.RepeatIntent"), on_repeat),
+    Handler(intent("AMAZON.StartOverIntent"), on_start_over),
+    Handler(intent("AMAZON.PauseIntent"), on_pause),
+    Handler(intent("AMAZON.ResumeIntent"), on_resume),
+    Handler(intent("AMAZON.HelpIntent"), on_help),
+    Handler(intent("AMAZON.StopIntent", "AMAZON.CancelIntent"), on_stop),
+    Handler(intent("AMAZON.FallbackIntent"), on_fallback),
+    Handler(intent("AMAZON.NavigateHomeIntent"), on_home),
+    Handler(intent("AMAZON.YesIntent"), on_yes),
+    Handler(intent("AMAZON.NoIntent"), on_no),
+]
+
+# Intent names the handlers answer; a consistency test checks them against every model.
+HANDLED_INTENTS = frozenset(
+    {
+        "StartWorkoutIntent",
+        "ProtectKneesIntent",
+        "ExplainIntent",
+        "ListExercisesIntent",
+        "SetPaceIntent",
+        "AMAZON.NextIntent",
+        "AMAZON.PreviousIntent",
+        "AMAZON.RepeatIntent",
+        "AMAZON.StartOverIntent",
+        "AMAZON.PauseIntent",
+        "AMAZON.ResumeIntent",
+        "AMAZON.HelpIntent",
+        "AMAZON.StopIntent",
+        "AMAZON.CancelIntent",
+        "AMAZON.FallbackIntent",
+        "AMAZON.NavigateHomeIntent",
+        "AMAZON.YesIntent",
+        "AMAZON.NoIntent",
+    }
+)
+
+
+class LoadTurn(AbstractRequestInterceptor):
+    """Parse the session state once per request, before any handler runs."""
+
+    def __init__(self, catalog: Catalog, renderer: SpeechRenderer) -> None:
+        self.catalog = catalog
+        self.renderer = renderer
+
+    def process(self, handler_input: HandlerInput) -> None:
+        turn = Turn(handler_input, self.catalog, self.renderer)
+        handler_input.attributes_manager.request_attributes[STATE_KEY] = turn
+
+
+class SaveTurn(AbstractResponseInterceptor):
+    """Write the next state back into the session attributes."""
+
+    def process(self, handler_input: HandlerInput, response: Response | None) -> None:
+        turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
+        if turn is not None:
+            handler_input.attributes_manager.session_attributes = turn.next_state.to_attributes()
+
+
+class CatchAll(AbstractExceptionHandler):
+    """A short spoken apology that keeps the session usable, for any unexpected error."""
+
+    def __init__(self, catalog: Catalog, renderer: SpeechRenderer) -> None:
+        self.catalog = catalog
+        self.renderer = renderer
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        request = handler_input.request_envelope.request
+        log.exception(
+            "handler failed: %s %s",
+            getattr(request, "object_type", "?"),
+            getattr(getattr(request, "intent", None), "name", ""),
+        )
+        turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
+        if not isinstance(turn, Turn):
+            turn = Turn(handler_input, self.catalog, self.renderer)
+        handler_input.response_builder = ResponseFactory()  # nothing half-built survives
+        return turn.reply("error", turn.state, plan=turn.plan)

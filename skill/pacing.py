@@ -1,0 +1,104 @@
+"""Hands-free pacing: a set of reps or a hold becomes a timed script of beats.
+
+A person on the floor should not have to talk between reps, so a paced step is spoken as
+counts and countdown cues separated by real SSML pauses. Alexa allows at most 10 s per
+``<break>``, so longer silences are chained. The templates decide the words for each
+beat; this module only decides when things happen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skill.catalog import PlanStep
+
+MAX_BREAK_MS = 10_000
+PACES = ("slow", "normal", "fast")
+DEFAULT_PACE = "normal"
+# How much longer (or shorter) each rep and each rest lasts at a pace; holds stay exact.
+PACE_FACTORS = {"slow": 1.5, "normal": 1.0, "fast": 0.7}
+# Seconds left at which a hold or rest gets a spoken reminder.
+REMINDERS = (60, 45, 30, 20, 10)
+# The final seconds of a hold are counted down one by one.
+FINAL_COUNTDOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """One event of a paced set: ``kind`` is what to say (or "pause"), ``value`` its number."""
+
+    kind: str
+    value: int = 0
+    of: int = 0
+
+
+def pauses(total_ms: int) -> list[Beat]:
+    """A silence of ``total_ms`` as chained breaks of at most ``MAX_BREAK_MS`` each."""
+    beats = []
+    while total_ms > 0:
+        chunk = min(total_ms, MAX_BREAK_MS)
+        beats.append(Beat("pause", chunk))
+        total_ms -= chunk
+    return beats
+
+
+def countdown(seconds: int, *, counted: int = FINAL_COUNTDOWN) -> list[Beat]:
+    """Silence with "N seconds left" reminders, then a spoken count of the last seconds."""
+    beats: list[Beat] = []
+    remaining = seconds
+    for mark in (*(m for m in REMINDERS if m < seconds), counted):
+        if mark >= remaining or mark <= 0:
+            continue
+        beats += pauses((remaining - mark) * 1000)
+        remaining = mark
+        if mark > counted:
+            beats.append(Beat("remaining", mark))
+    if remaining <= counted:
+        for second in range(remaining, 0, -1):
+            beats.append(Beat("tick", second))
+            beats += pauses(900)
+    return beats
+
+
+def _one_set(step: PlanStep, pace: str) -> list[Beat]:
+    if step.step.hold:
+        return [Beat("hold", step.step.hold), *countdown(step.step.hold), Beat("release")]
+    reps = step.step.reps
+    rep_ms = round(step.step.tempo * PACE_FACTORS[pace] * 1000)
+    beats = [Beat("begin", reps)]
+    for rep in range(1, reps + 1):
+        if rep == reps and reps > 1:
+            beats.append(Beat("last_rep", rep, reps))
+        else:
+            beats.append(Beat("count", rep, reps))
+        beats += pauses(rep_ms)
+    beats.append(Beat("set_done", reps))
+    return beats
+
+
+def script(step: PlanStep, pace: str = DEFAULT_PACE) -> list[Beat]:
+    """The whole paced part of a step: every set, both sides, and the rests between."""
+    if not step.step.paced:
+        return []
+    if pace not in PACE_FACTORS:
+        pace = DEFAULT_PACE
+    beats: list[Beat] = []
+    sides = 2 if step.step.switch_sides else 1
+    for set_number in range(1, step.sets + 1):
+        if step.sets > 1:
+            beats.append(Beat("set", set_number, step.sets))
+        for side in range(1, sides + 1):
+            if side > 1:
+                beats.append(Beat("switch_sides"))
+                beats += pauses(round(3000 * PACE_FACTORS[pace]))
+            beats += _one_set(step, pace)
+        if set_number < step.sets and step.rest:
+            rest = max(1, round(step.rest * PACE_FACTORS[pace]))
+            beats.append(Beat("rest", rest))
+            beats += countdown(rest, counted=3)
+            beats.append(Beat("rest_over"))
+    return beats
+
+
+def total_pause_ms(beats: list[Beat]) -> int:
+    return sum(beat.value for beat in beats if beat.kind == "pause")

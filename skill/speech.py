@@ -1,0 +1,125 @@
+"""Speech rendering: a response key plus data becomes SSML, a reprompt and a card.
+
+Handlers decide, templates speak. Each response key is one Jinja file,
+``speech_templates/<locale>/<key>.ssml.j2``, defining the macros ``speech`` and, where
+they apply, ``reprompt``, ``card_title`` and ``card``. Locales fall back from the exact
+locale to its language to English (``en-GB`` -> ``en``), file by file, so a locale only
+overrides what it says differently.
+
+The environment is strict (a missing value is an error, never empty speech) and
+XML-autoescaped (a slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as
+text, never interpreted as SSML).
+"""
+
+from __future__ import annotations
+
+import html
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from skill.paths import SPEECH_TEMPLATES_DIR
+
+DEFAULT_LANGUAGE = "en"
+TEMPLATE_SUFFIX = ".ssml.j2"
+_LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    speech: str  # full SSML, <speak>...</speak>
+    reprompt: str | None  # full SSML, or None where the template has no reprompt
+    card_title: str
+    card_text: str
+
+
+def locale_chain(locale: str | None) -> list[str]:
+    """Template folders to search for a locale, most specific first."""
+    chain = []
+    if locale and _LOCALE_PATTERN.match(locale):
+        chain.append(locale)
+        language = locale.split("-")[0]
+        if language != locale:
+            chain.append(language)
+    if DEFAULT_LANGUAGE not in chain:
+        chain.append(DEFAULT_LANGUAGE)
+    return chain
+
+
+def _squash(markup: str) -> str:
+    return _SPACES.sub(" ", markup).strip()
+
+
+def _pick(rng: random.Random) -> Callable[[Sequence[str]], str]:
+    def pick(options: Sequence[str]) -> str:
+        """Vary a common phrase so the coach doesn't sound robotic."""
+        return rng.choice(list(options))
+
+    return pick
+
+
+class SpeechRenderer:
+    """Renders response keys for any locale; templates are compiled once, up front."""
+
+    def __init__(
+        self, root: Path = SPEECH_TEMPLATES_DIR, *, rng: random.Random | None = None
+    ) -> None:
+        self.root = root
+        self.rng = rng or random.Random()
+        self._environments: dict[tuple[str, ...], jinja2.Environment] = {}
+        self.keys = sorted(
+            path.name.removesuffix(TEMPLATE_SUFFIX)
+            for path in (root / DEFAULT_LANGUAGE).glob(f"*{TEMPLATE_SUFFIX}")
+            if not path.name.startswith("_")
+        )
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            self.preload(folder.name)
+
+    def locales(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    def _environment(self, locale: str | None) -> jinja2.Environment:
+        chain = tuple(
+            name for name in locale_chain(locale) if (self.root / name).is_dir()
+        ) or (DEFAULT_LANGUAGE,)
+        environment = self._environments.get(chain)
+        if environment is None:
+            environment = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([self.root / name for name in chain]),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                auto_reload=False,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=False,
+            )
+            environment.globals["pick"] = _pick(self.rng)
+            self._environments[chain] = environment
+        return environment
+
+    def preload(self, locale: str) -> None:
+        """Compile every template for a locale, so no request pays for it (and typos fail early)."""
+        environment = self._environment(locale)
+        for key in self.keys:
+            environment.get_template(key + TEMPLATE_SUFFIX)
+
+    def render(self, key: str, locale: str | None, **data: Any) -> Rendered:
+        template = self._environment(locale).get_template(key + TEMPLATE_SUFFIX)
+        module = template.make_module(data)
+        speech = _squash(str(module.speech()))
+        reprompt_macro = getattr(module, "reprompt", None)
+        reprompt = _squash(str(reprompt_macro())) if reprompt_macro else None
+        title_macro = getattr(module, "card_title", None)
+        card_macro = getattr(module, "card", None)
+        return Rendered(
+            speech=f"<speak>{speech}</speak>",
+            reprompt=f"<speak>{reprompt}</speak>" if reprompt else None,
+            card_title=html.unescape(_squash(str(title_macro()))) if title_macro else "Step Coach",
+            card_text=html.unescape(_squash(str(card_macro()))) if card_macro else "",
+        )

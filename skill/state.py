@@ -1,0 +1,109 @@
+"""Conversation state kept in Alexa session attributes.
+
+Session attributes come back from outside (the Alexa service, or anyone who can post to
+the endpoint), so they are parsed, never trusted: anything missing, of the wrong type,
+out of range or unknown yields a fresh state plus a flag, and the skill explains that it
+lost its place instead of raising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from skill.catalog import Catalog
+from skill.pacing import DEFAULT_PACE, PACES
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What a "yes" would start: a workout from its first step or from a saved step."""
+
+    workout: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    workout: str | None = None  # exercise or routine id being coached
+    step: int = 0  # 0-based index into the workout's plan
+    paused: bool = False
+    finished: bool = False  # the workout's last step has been coached
+    pace: str = DEFAULT_PACE
+    offer: Offer | None = None
+    safety_said: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_attributes(self) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            "v": STATE_VERSION,
+            "pace": self.pace,
+            "safety_said": self.safety_said,
+        }
+        if self.workout is not None:
+            attributes["workout"] = {
+                "id": self.workout,
+                "step": self.step,
+                "paused": self.paused,
+                "finished": self.finished,
+            }
+        if self.offer is not None:
+            attributes["offer"] = {"id": self.offer.workout, "step": self.offer.step}
+        return attributes
+
+    def at(self, workout: str, step: int) -> State:
+        return replace(self, workout=workout, step=step, paused=False, finished=False, offer=None)
+
+    def home(self) -> State:
+        return replace(self, workout=None, step=0, paused=False, finished=False, offer=None)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_state(attributes: object, catalog: Catalog) -> tuple[State, bool]:
+    """Return ``(state, tampered)``; a tampered or stale state comes back fresh."""
+    if attributes is None or attributes == {}:
+        return State(), False
+    try:
+        return _parse(attributes, catalog), False
+    except (ValueError, TypeError, KeyError):
+        safety_said = isinstance(attributes, dict) and attributes.get("safety_said") is True
+        return State(safety_said=safety_said), True
+
+
+def _parse(attributes: object, catalog: Catalog) -> State:
+    if not isinstance(attributes, dict) or attributes.get("v") != STATE_VERSION:
+        raise ValueError("unknown state version")
+    pace = attributes.get("pace", DEFAULT_PACE)
+    safety_said = attributes.get("safety_said", False)
+    if pace not in PACES or not isinstance(safety_said, bool):
+        raise ValueError("bad pace or flag")
+    state = State(pace=pace, safety_said=safety_said)
+    workout = attributes.get("workout")
+    if workout is not None:
+        if not isinstance(workout, dict):
+            raise TypeError("workout")
+        workout_id, step = workout["id"], workout["step"]
+        paused, finished = workout.get("paused", False), workout.get("finished", False)
+        if not catalog.is_workout(workout_id) or not _is_int(step):
+            raise ValueError("unknown workout")
+        if not 0 <= step < len(catalog.plan(workout_id).steps):
+            raise ValueError("step out of range")
+        if not isinstance(paused, bool) or not isinstance(finished, bool):
+            raise TypeError("flags")
+        state = replace(state, workout=workout_id, step=step, paused=paused, finished=finished)
+    offer = attributes.get("offer")
+    if offer is not None:
+        if not isinstance(offer, dict):
+            raise TypeError("offer")
+        offer_id, offer_step = offer["id"], offer.get("step", 0)
+        if not catalog.is_workout(offer_id) or not _is_int(offer_step):
+            raise ValueError("unknown offer")
+        if not 0 <= offer_step < len(catalog.plan(offer_id).steps):
+            raise ValueError("offer step out of range")
+        state = replace(state, offer=Offer(offer_id, offer_step))
+    return state
