@@ -48,7 +48,7 @@ class InvalidRequest(ValueError):
 
 def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     value = mapping.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise InvalidRequest(f"{where}.{key} must be a {kind.__name__}")
     return value
 
@@ -133,7 +133,9 @@ class StepCoach:
             request_envelope = self.serializer.deserialize(json.dumps(envelope), RequestEnvelope)
         except Exception as error:  # the SDK raises bare exceptions on type mismatches
             raise InvalidRequest("the envelope does not match the Alexa request format") from error
-        response: ResponseEnvelope = self.skill.invoke(request_envelope=request_envelope, context=None)
+        response: ResponseEnvelope = self.skill.invoke(
+            request_envelope=request_envelope, context=None
+        )
         return self.serializer.serialize(response)
 
     def handle_json(self, body: str | bytes) -> dict[str, Any]:

@@ -9,6 +9,7 @@ conversation state from the :class:`Turn`, decides the next state and returns
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -22,7 +23,7 @@ from ask_sdk_core.dispatch_components import (
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.utils import is_intent_name, is_request_type
-from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard, SsmlOutputSpeech
@@ -66,7 +67,9 @@ class Turn:
         if slot is None or not slot.value:
             return None, None
         spoken = str(slot.value)
-        for authority in getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []:
+        for authority in (
+            getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []
+        ):
             status = getattr(getattr(authority, "status", None), "code", None)
             if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
                 return authority.values[0].value.id, spoken
@@ -110,6 +113,14 @@ class Turn:
         return response
 
 
+_UNSPEAKABLE = re.compile(r"[^\w\s'&.-]+")
+
+
+def echo(spoken: str) -> str:
+    """A user's words as we may say them back: no markup, no symbols, not too long."""
+    return " ".join(_UNSPEAKABLE.sub(" ", spoken).split())[:60]
+
+
 def _turn(handler_input: HandlerInput) -> Turn:
     return handler_input.attributes_manager.request_attributes[STATE_KEY]
 
@@ -134,7 +145,9 @@ def speak_step(turn: Turn, state: State, notice: str | None = None) -> Response:
     return turn.reply("step", state, **step_data(turn, state, plan, notice=notice))
 
 
-def start_workout(turn: Turn, workout_id: str, step: int = 0, notice: str | None = None) -> Response:
+def start_workout(
+    turn: Turn, workout_id: str, step: int = 0, notice: str | None = None
+) -> Response:
     return speak_step(turn, turn.state.at(workout_id, step), notice)
 
 
@@ -193,10 +206,8 @@ def on_start_workout(turn: Turn) -> Response:
     if workout_id is not None and turn.catalog.is_workout(workout_id):
         return start_workout(turn, workout_id)
     if spoken:
-        return menu(turn, "unknown_workout", value=spoken, catalog=turn.catalog)
-    return turn.reply(
-        "elicit_workout", turn.state, elicit="exercise", catalog=turn.catalog
-    )
+        return menu(turn, "unknown_workout", value=echo(spoken), catalog=turn.catalog)
+    return turn.reply("elicit_workout", turn.state, elicit="exercise", catalog=turn.catalog)
 
 
 def on_protect_knees(turn: Turn) -> Response:
@@ -210,7 +221,9 @@ def on_explain(turn: Turn) -> Response:
     topic = turn.catalog.topics.get(topic_id or "")
     if topic is not None:
         offer = Offer(topic.offer) if topic.offer else None
-        state = replace(turn.state, offer=offer, paused=turn.state.paused or bool(turn.state.workout))
+        state = replace(
+            turn.state, offer=offer, paused=turn.state.paused or bool(turn.state.workout)
+        )
         return turn.reply(
             "explain",
             state,
@@ -218,7 +231,7 @@ def on_explain(turn: Turn) -> Response:
             offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
         )
     if spoken:
-        return turn.reply("unknown_topic", turn.state, value=spoken, catalog=turn.catalog)
+        return turn.reply("unknown_topic", turn.state, value=echo(spoken), catalog=turn.catalog)
     return turn.reply("elicit_topic", turn.state, elicit="topic", catalog=turn.catalog)
 
 
@@ -288,7 +301,7 @@ def on_set_pace(turn: Turn) -> Response:
             spoken.lower(), spoken.lower()
         )
     if pace_id not in pacing.PACES:
-        return turn.reply("unknown_pace", turn.state, value=spoken or "")
+        return turn.reply("unknown_pace", turn.state, value=echo(spoken or ""))
     state = replace(turn.state, pace=pace_id)
     if state.workout and not state.finished:
         return speak_step(turn, state, notice="pace")
@@ -311,15 +324,17 @@ def on_help(turn: Turn) -> Response:
 
 
 def on_stop(turn: Turn) -> Response:
-    return turn.reply("goodbye", turn.state, end_session=True, plan=turn.plan,
-                      index=turn.state.step + 1)
+    return turn.reply(
+        "goodbye", turn.state, end_session=True, plan=turn.plan, index=turn.state.step + 1
+    )
 
 
 def on_fallback(turn: Turn) -> Response:
     plan = turn.plan
     in_workout = plan is not None and not turn.state.finished
-    return turn.reply("fallback", turn.state, in_workout=in_workout, plan=plan,
-                      catalog=turn.catalog)
+    return turn.reply(
+        "fallback", turn.state, in_workout=in_workout, plan=plan, catalog=turn.catalog
+    )
 
 
 def on_home(turn: Turn) -> Response:

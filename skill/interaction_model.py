@@ -59,9 +59,7 @@ def slot_types(catalog: Catalog, language: str = "en") -> list[dict[str, Any]]:
         },
         {
             "name": "TOPIC",
-            "values": _slot_values(
-                (t.id, t.name, t.synonyms) for t in catalog.topics.values()
-            ),
+            "values": _slot_values((t.id, t.name, t.synonyms) for t in catalog.topics.values()),
         },
         {
             "name": "PACE",
@@ -86,7 +84,7 @@ def build_model(locale: str, catalog: Catalog | None = None, language: str = "en
             intent["slots"] = [{"name": slot, "type": kind} for slot, kind in slots.items()]
         intents.append(intent)
         if "elicitation" in spec:
-            (slot_name, slot_type), = slots.items()
+            ((slot_name, slot_type),) = slots.items()
             prompt_id = f"Elicit.Slot.{name}.{slot_name}"
             dialog_intents.append(
                 {

@@ -85,9 +85,9 @@ class SpeechRenderer:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir())
 
     def _environment(self, locale: str | None) -> jinja2.Environment:
-        chain = tuple(
-            name for name in locale_chain(locale) if (self.root / name).is_dir()
-        ) or (DEFAULT_LANGUAGE,)
+        chain = tuple(name for name in locale_chain(locale) if (self.root / name).is_dir()) or (
+            DEFAULT_LANGUAGE,
+        )
         environment = self._environments.get(chain)
         if environment is None:
             environment = jinja2.Environment(

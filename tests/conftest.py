@@ -1,0 +1,21 @@
+"""Shared fixtures: the skill core with pinned randomness."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from skill.core import StepCoach
+from skill.speech import SpeechRenderer
+
+
+@pytest.fixture(scope="session")
+def renderer() -> SpeechRenderer:
+    return SpeechRenderer(rng=random.Random(7))
+
+
+@pytest.fixture(scope="session")
+def coach(renderer: SpeechRenderer) -> StepCoach:
+    """The skill core without persistence: conversation state lives in the session only."""
+    return StepCoach(renderer=renderer, persistence_adapter=None)

@@ -1,0 +1,82 @@
+"""Test support: real server processes on loopback ports (gunicorn), started and stopped.
+
+Not a test module; tests import it as ``import servers``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
+
+
+@contextmanager
+def gunicorn(
+    app: str = "skill.app:create_app()",
+    *,
+    env: Mapping[str, str] | None = None,
+    workers: int = 2,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """Run the app under a real gunicorn on a free loopback port; yield its base URL."""
+    port = free_port()
+    environment = {**os.environ, "STEP_COACH_STORE": "none", **(env or {})}
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(PROJECT_DIR / "skill" / "gunicorn_conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        *extra_args,
+        app,
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr:
+            process.stderr.close()

@@ -1,0 +1,159 @@
+"""The core as a function: envelope validation, the error path, state and catalog checks."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skill import handlers
+from skill.catalog import CatalogError, default_catalog, parse_catalog
+from skill.core import InvalidRequest, validate_envelope
+from skill.state import State, parse_state
+
+import alexa
+
+
+def test_catch_all_apologises_and_keeps_the_session(coach, monkeypatch) -> None:
+    started = coach.handle(alexa.envelope(intent="ProtectKneesIntent"))
+    attributes = started["sessionAttributes"]
+
+    def broken(turn):
+        raise RuntimeError("boom")
+
+    handler = next(h for h in handlers.REQUEST_HANDLERS if h.decide is handlers.on_next)
+    monkeypatch.setattr(handler, "decide", broken)
+    response = coach.handle(alexa.envelope(intent="AMAZON.NextIntent", attributes=attributes))
+    speech = alexa.plain(response["response"]["outputSpeech"]["ssml"])
+    assert "Sorry, something went wrong" in speech
+    assert "knee protection routine" in speech
+    assert response["response"]["shouldEndSession"] is False
+    assert response["sessionAttributes"] == attributes  # the place is kept
+    monkeypatch.undo()
+    after = coach.handle(alexa.envelope(intent="AMAZON.NextIntent", attributes=attributes))
+    assert "Step 2 of 3" in alexa.plain(after["response"]["outputSpeech"]["ssml"])
+
+
+def test_an_unhandled_known_request_type_gets_an_apology(coach) -> None:
+    response = coach.handle(alexa.envelope("System.ExceptionEncountered"))
+    assert "Sorry" in response["response"]["outputSpeech"]["ssml"]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda e: e.pop("request"),
+        lambda e: e.__setitem__("request", []),
+        lambda e: e["request"].__setitem__("type", "Alexa.Presentation.APL.UserEvent"),
+        lambda e: e["request"].__setitem__("type", 7),
+        lambda e: e["request"].pop("requestId"),
+        lambda e: e["request"].__setitem__("intent", "NextIntent"),
+        lambda e: e["request"]["intent"].__setitem__("name", None),
+        lambda e: e["request"]["intent"].__setitem__("slots", {"exercise": "pushups"}),
+        lambda e: e["request"]["intent"]["slots"].__setitem__("x", {"value": 3}),
+        lambda e: e["session"].__setitem__("attributes", [1, 2]),
+        lambda e: e["session"].__setitem__("new", "yes"),
+        lambda e: e["context"]["System"].__setitem__("user", "me"),
+        lambda e: (e.pop("session"), e.pop("context")),
+        lambda e: e.__setitem__("version", 1.0),
+    ],
+)
+def test_malformed_envelopes_are_invalid_requests(coach, mutate) -> None:
+    request = alexa.envelope(intent="AMAZON.NextIntent", slots={"x": alexa.slot("x", "y")})
+    mutate(request)
+    with pytest.raises(InvalidRequest) as caught:
+        coach.handle(request)
+    assert caught.value.reason
+
+
+def test_non_object_bodies_are_invalid(coach) -> None:
+    for body in (b"", b"[1]", b"\xff\xfe", b"{", b'"text"', b"null"):
+        with pytest.raises(InvalidRequest):
+            coach.handle_json(body)
+
+
+def test_a_valid_envelope_passes_validation() -> None:
+    request = alexa.envelope(
+        intent="StartWorkoutIntent", slots={"exercise": alexa.slot("exercise")}
+    )
+    assert validate_envelope(copy.deepcopy(request)) == request
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda children: st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["v", "pace", "workout", "offer", "id", "step",
+                                           "paused", "finished", "safety_said"]),
+                          children, max_size=5),
+        max_leaves=12,
+    )
+)  # fmt: skip
+def test_any_session_attributes_parse_without_raising(attributes) -> None:
+    state, tampered = parse_state(attributes, default_catalog())
+    assert isinstance(state, State)
+    if tampered:
+        assert state.workout is None and state.offer is None
+    assert parse_state(state.to_attributes(), default_catalog()) == (state, False)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.text(max_size=10), st.text(max_size=10) | st.integers(), max_size=4))
+def test_fuzzed_attributes_through_the_skill_never_raise(coach, attributes) -> None:
+    response = coach.handle(alexa.envelope(intent="AMAZON.NextIntent", attributes=attributes))
+    assert response["response"]["outputSpeech"]["ssml"].startswith("<speak>")
+
+
+def test_catalog_follows_the_article() -> None:
+    catalog = default_catalog()
+    russian = catalog.exercises["russian_pushups"]
+    assert len(russian.steps) == 5
+    assert russian.prerequisite == "regular_pushups"
+    assert russian.trains == "your arms, your shoulders and your core"
+    routine = catalog.routines["protect_knees"]
+    assert all(item.sets >= 1 and (item.reps or item.hold) for item in routine.items)
+    assert {"glute_bridge", "clamshell", "side_leg_raise", "fire_hydrant", "donkey_kick"} <= {
+        item.exercise for item in routine.items
+    }
+    assert "sharp pain" in catalog.safety and "not medical advice" in catalog.safety
+    for topic in catalog.topics.values():
+        sentences = [s for s in topic.answer.split(". ") if s]
+        assert 2 <= len(sentences) <= 3, topic.id
+
+
+def _raw() -> dict:
+    return {
+        "safety": "x",
+        "exercises": [
+            {"id": "a", "name": "A", "trains": "t", "intro": "i", "finish": "f",
+             "steps": [{"cue": "c", "card": "c"}]},
+        ],
+        "routines": [],
+        "topics": [],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda raw: raw["exercises"][0].__setitem__("steps", []),
+        lambda raw: raw["exercises"][0].__setitem__("prerequisite", "zzz"),
+        lambda raw: raw["exercises"][0].__setitem__("id", "Bad Id"),
+        lambda raw: raw["exercises"][0]["steps"][0].update(reps=3, hold=4),
+        lambda raw: raw["exercises"][0].pop("intro"),
+        lambda raw: raw["routines"].append(
+            {"id": "r", "name": "R", "intro": "i", "finish": "f", "items": [{"exercise": "q"}]}
+        ),
+        lambda raw: raw["exercises"].append({**raw["exercises"][0], "id": "b"}),
+        lambda raw: raw["topics"].append({"id": "t", "name": "T", "answer": "x", "offer": "q"}),
+    ],
+)
+def test_inconsistent_catalogs_fail_at_load(breakage) -> None:
+    raw = _raw()
+    parse_catalog(copy.deepcopy(raw))
+    breakage(raw)
+    with pytest.raises(CatalogError):
+        parse_catalog(raw)

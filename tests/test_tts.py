@@ -1,0 +1,419 @@
+"""The local speaker, against the real espeak-ng engine (CI installs espeak-ng).
+
+Tests that need the engine are skipped, with the reason shown by ``-ra``, on a machine
+without libespeak-ng; the degraded paths are tested everywhere by faking the engine.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import pyttsx3
+
+from skill import tts
+from skill.tts import (
+    NO_ENGINE_NOTICE,
+    Speaker,
+    TurnAudio,
+    VoiceInfo,
+    list_voices,
+    voice_for_locale,
+)
+
+HAS_ENGINE = bool(list_voices())
+needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="espeak-ng is not installed")
+
+STEP = "<speak>Step one. Start in a high plank, hands under your shoulders.</speak>"
+FAILING_PLAYER = ("false",)  # a player that exists and always fails
+
+
+def wav_duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as reader:
+        return reader.getnframes() / reader.getframerate()
+
+
+def wav_frames(path: Path) -> int:
+    with wave.open(str(path), "rb") as reader:
+        return reader.getnframes()
+
+
+@pytest.fixture
+def quiet_speaker(tmp_path: Path) -> Iterator[Speaker]:
+    """A speaker that renders and never plays: the tests must not make noise."""
+    with Speaker(mute=True, wav_path=tmp_path / "run.wav", notices=io.StringIO()) as speaker:
+        yield speaker
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """pyttsx3.init fails as it does without libespeak-ng; records each attempt."""
+    attempts: list[str] = []
+
+    def failing_init(*args: object, **kwargs: object) -> None:
+        attempts.append("init")
+        raise RuntimeError("This means you probably do not have eSpeak or eSpeak-ng installed!")
+
+    monkeypatch.setattr(pyttsx3, "init", failing_init)
+    return attempts
+
+
+# --- Rendering with the real engine ---------------------------------------------------
+
+
+@needs_engine
+def test_a_step_renders_to_16_bit_mono_22050_hz(quiet_speaker: Speaker) -> None:
+    turn = quiet_speaker.speak(STEP)
+    assert turn is not None
+    with wave.open(str(turn.path), "rb") as reader:
+        assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (
+            1,
+            2,
+            22050,
+        )
+    assert 0.5 < turn.duration_s < 15
+    assert turn.duration_s == pytest.approx(wav_duration(turn.path))
+    assert turn.played is False
+
+
+@needs_engine
+def test_a_five_second_break_adds_five_seconds(quiet_speaker: Speaker) -> None:
+    with_break = quiet_speaker.speak('<speak>Ready <break time="5s"/> go</speak>')
+    assert with_break is not None
+    with_break_s = wav_duration(with_break.path)  # the next turn replaces this file
+    without = quiet_speaker.speak("<speak>Ready go</speak>")
+    assert without is not None
+    # The 5 s of silence plus espeak's own end-of-utterance pause after "Ready".
+    assert 5.0 <= with_break_s - wav_duration(without.path) < 5.6
+
+
+@needs_engine
+def test_a_break_after_a_sentence_replaces_about_a_sentence_pause(quiet_speaker: Speaker) -> None:
+    """Each segment ends in espeak's ~0.25 s end pause, close to its ~0.28 s sentence pause."""
+    with_break = quiet_speaker.speak('<speak>Hold it.<break time="5s"/>Done.</speak>')
+    without = quiet_speaker.speak("<speak>Hold it. Done.</speak>")
+    assert with_break is not None and without is not None
+    assert with_break.duration_s - without.duration_s == pytest.approx(5, abs=0.15)
+
+
+@needs_engine
+def test_a_turn_of_only_silence_is_exactly_that_long(quiet_speaker: Speaker) -> None:
+    turn = quiet_speaker.speak('<speak><break time="2s"/></speak>')
+    assert turn is not None
+    assert turn.duration_s == pytest.approx(2.0, abs=0.001)
+
+
+@needs_engine
+def test_each_turn_has_its_own_file_with_only_its_own_speech(quiet_speaker: Speaker) -> None:
+    """save_to_file's target is sticky in pyttsx3; a turn must not inherit another's audio."""
+    short = quiet_speaker.speak("<speak>Go.</speak>")
+    assert short is not None
+    short_s = wav_duration(short.path)
+    long = quiet_speaker.speak(
+        "<speak>Lower yourself slowly until your chest almost touches the floor, "
+        "then push back up.</speak>"
+    )
+    assert long is not None
+    assert long.path != short.path
+    assert wav_duration(long.path) > short_s + 2
+    again = quiet_speaker.speak("<speak>Go.</speak>")
+    assert again is not None
+    # espeak's trailing silence varies by a few tens of milliseconds between renders.
+    assert wav_duration(again.path) == pytest.approx(short_s, abs=0.1)
+
+
+@needs_engine
+def test_the_whole_run_wav_is_the_turns_in_order(tmp_path: Path) -> None:
+    run_path = tmp_path / "run" / "session.wav"
+    turns: list[TurnAudio] = []
+    frames: list[int] = []
+    with Speaker(mute=True, wav_path=run_path, notices=io.StringIO()) as speaker:
+        for ssml in [STEP, '<speak>Rest.<break time="1s"/></speak>', "<speak>Done.</speak>"]:
+            turn = speaker.speak(ssml)
+            assert turn is not None
+            turns.append(turn)
+            frames.append(wav_frames(turn.path))
+    assert wav_frames(run_path) == sum(frames)
+    assert wav_duration(run_path) == pytest.approx(sum(turn.duration_s for turn in turns))
+
+
+@needs_engine
+def test_audio_saved_never_reaches_stdout(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with Speaker(wav_path=tmp_path / "run.wav", player_command=FAILING_PLAYER) as speaker:
+        speaker.speak(STEP)
+        speaker.speak('<speak>One.<break time="1s"/>Two.</speak>')
+    print("json line")
+    out, err = capfd.readouterr()
+    assert out == "json line\n"
+    assert "Audio saved" not in err
+
+
+def test_stdout_is_silenced_at_the_file_descriptor_level(capfd: pytest.CaptureFixture[str]) -> None:
+    with tts._stdout_silenced():
+        print("Audio saved to /tmp/x.wav")
+        os.write(1, b"from C\n")
+        print("another thread's JSON line")
+    sys.stdout.write("after\n")
+    assert capfd.readouterr().out == "another thread's JSON line\nafter\n"
+
+
+@needs_engine
+def test_a_faster_rate_is_shorter_and_every_speaker_keeps_its_own(tmp_path: Path) -> None:
+    """espeak applies settings asynchronously; a change still queued would be cancelled."""
+    slow = Speaker(mute=True, rate=120, wav_path=tmp_path / "slow.wav")
+    fast = Speaker(mute=True, rate=300, wav_path=tmp_path / "fast.wav")
+    with slow, fast:
+        durations = {
+            speaker.rate: [speaker.speak(STEP).duration_s for _ in range(3)]  # type: ignore[union-attr]
+            for speaker in (slow, fast, slow, fast)
+        }
+    assert max(durations[300]) * 1.8 < min(durations[120])
+    assert max(durations[120]) - min(durations[120]) < 0.1
+    assert max(durations[300]) - min(durations[300]) < 0.1
+
+
+def test_rates_are_clamped_to_what_espeak_can_do() -> None:
+    assert Speaker(rate=10).rate == tts.MIN_RATE_WPM
+    assert Speaker(rate=2000).rate == tts.MAX_RATE_WPM
+    assert Speaker(rate=180).rate == 180
+    assert Speaker().rate is None
+
+
+@needs_engine
+def test_a_voice_can_be_chosen_by_id_name_or_locale(tmp_path: Path) -> None:
+    for voice in ("gmw/en-us", "English (America)", "en-US"):
+        notices = io.StringIO()
+        with Speaker(mute=True, voice=voice, wav_path=tmp_path / "v.wav", notices=notices) as s:
+            assert s.speak(STEP) is not None
+            assert s._voice_id == "gmw/en-us"
+        assert notices.getvalue() == ""
+
+
+@needs_engine
+def test_an_unknown_voice_falls_back_with_a_notice(tmp_path: Path) -> None:
+    notices = io.StringIO()
+    with Speaker(
+        mute=True, voice="zz-not-a-voice", wav_path=tmp_path / "v.wav", notices=notices
+    ) as s:
+        assert s.speak(STEP) is not None
+        assert s.speak(STEP) is not None
+    assert notices.getvalue() == "Voice 'zz-not-a-voice' not found; using the default voice.\n"
+
+
+# --- Voices ----------------------------------------------------------------------------
+
+
+@needs_engine
+def test_list_voices_reports_the_installed_voices() -> None:
+    voices = {voice.id: voice for voice in list_voices()}
+    assert "en-gb" in voices["gmw/en"].languages
+    assert "en-us" in voices["gmw/en-us"].languages
+
+
+@needs_engine
+@pytest.mark.parametrize(
+    ("locale", "voice"),
+    [("en-GB", "gmw/en"), ("en-US", "gmw/en-us"), ("en_us", "gmw/en-us"), ("de-DE", "gmw/de")],
+)
+def test_voice_for_locale(locale: str, voice: str) -> None:
+    assert voice_for_locale(locale) == voice
+
+
+VOICES = [
+    VoiceInfo("mb/mb-en1", "english-mb-en1", ("en-gb",)),
+    VoiceInfo("gmw/en-029", "English (Caribbean)", ("en-029",)),
+    VoiceInfo("gmw/en", "English (Great Britain)", ("en-gb",)),
+    VoiceInfo("gmw/en-us", "English (America)", ("en-us",)),
+    VoiceInfo("roa/fr", "French (France)", ("fr-fr",)),
+    VoiceInfo("roa/fr-be", "French (Belgium)", ("fr-be",)),
+    VoiceInfo("roa/pt-br", "Portuguese (Brazil)", ("pt-br",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("locale", "voice"),
+    [
+        ("en-GB", "gmw/en"),  # exact language; the MBROLA voice is skipped
+        ("EN-us", "gmw/en-us"),
+        ("en-IN", "gmw/en"),  # espeak has no en-IN: the bare language, through the id
+        ("fr-CA", "roa/fr"),
+        ("pt-PT", "roa/pt-br"),  # only a relative is left
+        ("xx-YY", None),
+        ("", None),
+    ],
+)
+def test_locale_matching_prefers_exact_then_bare_then_related(locale: str, voice: str) -> None:
+    assert tts._pick_voice_for_locale(VOICES, locale) == voice
+
+
+def test_voices_and_locales_are_empty_without_an_engine(no_engine: list[str]) -> None:
+    assert list_voices() == []
+    assert voice_for_locale("en-GB") is None
+
+
+# --- Degrading without an engine or a sound card ----------------------------------------
+
+
+def test_muted_without_a_wav_never_starts_the_engine(
+    no_engine: list[str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    with Speaker(mute=True) as speaker:
+        assert speaker.speak(STEP) is None
+    assert no_engine == []
+    assert capfd.readouterr() == ("", "")
+
+
+def test_without_an_engine_speak_returns_none_and_says_so_once_on_stderr(
+    no_engine: list[str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    run_path = tmp_path / "run.wav"
+    with Speaker(wav_path=run_path) as speaker:
+        assert speaker.speak(STEP) is None
+        assert speaker.speak(STEP) is None
+        assert speaker.engine_available is False
+    assert no_engine == ["init"]  # tried once, not per turn
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err == NO_ENGINE_NOTICE + "\n"
+    assert not run_path.exists()
+
+
+@needs_engine
+def test_a_missing_player_is_noticed_once_and_the_wav_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    run_path = tmp_path / "run.wav"
+    with Speaker(wav_path=run_path) as speaker:
+        first = speaker.speak(STEP)
+        second = speaker.speak(STEP)
+    assert first is not None and second is not None
+    assert not first.played and not second.played
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err == (
+        "No audio device: aplay not found (install alsa-utils for aplay); "
+        "continuing without sound.\n"
+    )
+    assert wav_duration(run_path) == pytest.approx(first.duration_s + second.duration_s)
+
+
+@needs_engine
+def test_a_failing_player_is_noticed_once_and_not_retried(tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    player = ("sh", "-c", f'echo call >> {calls}; echo "no sound card here" >&2; exit 1')
+    notices = io.StringIO()
+    run_path = tmp_path / "run.wav"
+    with Speaker(wav_path=run_path, notices=notices, player_command=player) as speaker:
+        assert speaker.speak(STEP) is not None
+        assert speaker.speak(STEP) is not None
+    assert calls.read_text() == "call\n"
+    assert notices.getvalue() == (
+        "No audio device: playback failed (no sound card here); continuing without sound.\n"
+    )
+    assert run_path.exists()
+
+
+@needs_engine
+def test_a_player_that_cannot_run_is_noticed(tmp_path: Path) -> None:
+    player = tmp_path / "player"
+    player.write_bytes(b"\x00not a program")
+    player.chmod(0o755)
+    notices = io.StringIO()
+    with Speaker(player_command=(str(player),), notices=notices) as speaker:
+        turn = speaker.speak(STEP)
+    assert turn is not None and not turn.played
+    assert notices.getvalue().startswith("No audio device: playback failed ([Errno 8]")
+
+
+@needs_engine
+def test_the_player_gets_the_turns_wav(tmp_path: Path) -> None:
+    copy = tmp_path / "played.wav"
+    player = ("sh", "-c", f'cp "$0" {copy}')  # the WAV's path arrives as $0
+    with Speaker(player_command=player, notices=io.StringIO()) as speaker:
+        turn = speaker.speak(STEP)
+        assert turn is not None
+        assert turn.played is True
+        assert copy.read_bytes() == turn.path.read_bytes()
+
+
+@needs_engine
+def test_muted_with_a_wav_renders_without_playing(tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    notices = io.StringIO()
+    player = ("sh", "-c", f"echo call >> {calls}")
+    with Speaker(
+        mute=True, wav_path=tmp_path / "run.wav", notices=notices, player_command=player
+    ) as speaker:
+        turn = speaker.speak(STEP)
+    assert turn is not None and turn.played is False
+    assert not calls.exists()
+    assert notices.getvalue() == ""
+
+
+class SilentEngine:
+    """An engine that accepts everything and writes nothing, as a broken driver might."""
+
+    def getProperty(self, name: str) -> object:
+        return [] if name == "voices" else None
+
+    def setProperty(self, name: str, value: object) -> None:
+        pass
+
+    def save_to_file(self, text: str, filename: str) -> None:
+        pass
+
+    def runAndWait(self) -> None:
+        pass
+
+    def connect(self, topic: str, callback: object) -> dict[str, object]:
+        return {"topic": topic, "cb": callback}
+
+    def disconnect(self, token: dict[str, object]) -> None:
+        pass
+
+
+def test_an_engine_that_writes_nothing_gives_no_audio_and_a_notice(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pyttsx3, "init", lambda *args, **kwargs: SilentEngine())
+    notices = io.StringIO()
+    with Speaker(mute=True, wav_path=tmp_path / "run.wav", notices=notices) as speaker:
+        assert speaker.engine_available
+        assert speaker.speak(STEP) is None
+        assert speaker.speak('<speak><break time="1s"/></speak>') is None
+    assert notices.getvalue().count("produced no audio") == 1
+
+
+# --- Lifecycle ---------------------------------------------------------------------------
+
+
+@needs_engine
+def test_close_removes_turn_files_and_a_closed_speaker_refuses_to_speak(tmp_path: Path) -> None:
+    speaker = Speaker(mute=True, wav_path=tmp_path / "run.wav")
+    turn = speaker.speak(STEP)
+    assert turn is not None and turn.path.exists()
+    speaker.close()
+    speaker.close()  # idempotent
+    assert not turn.path.exists()
+    assert wav_duration(tmp_path / "run.wav") == pytest.approx(turn.duration_s)
+    with pytest.raises(RuntimeError, match="closed"):
+        speaker.speak(STEP)
+    with pytest.raises(RuntimeError, match="closed"):
+        speaker.render(STEP)
+
+
+@needs_engine
+def test_only_the_latest_turn_file_is_kept(quiet_speaker: Speaker) -> None:
+    first = quiet_speaker.speak(STEP)
+    second = quiet_speaker.speak(STEP)
+    assert first is not None and second is not None
+    assert not first.path.exists()
+    assert second.path.exists()
