@@ -179,7 +179,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
             allowed_application_ids=app.config[config.SKILL_ID],
             extra_ca_pem=extra_ca,
         )
-    coach = app.config.get("STEP_COACH_COACH") or StepCoach()
+    coach = app.config.get("STEP_COACH_COACH") or StepCoach.from_environment()
     app.extensions["step_coach.verifier"] = verifier
     app.extensions["step_coach.coach"] = coach
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
@@ -21,6 +21,7 @@ from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
 from skill import handlers
 from skill.catalog import Catalog, default_catalog
+from skill.persistence import PersistenceAdapter, create_persistence_adapter
 from skill.speech import SpeechRenderer
 
 log = logging.getLogger(__name__)
@@ -110,18 +111,28 @@ class StepCoach:
         *,
         catalog: Catalog | None = None,
         renderer: SpeechRenderer | None = None,
-        persistence_adapter: AbstractPersistenceAdapter | None = None,
+        persistence_adapter: PersistenceAdapter | None = None,
+        clock: handlers.Clock | None = None,
     ) -> None:
         self.catalog = catalog or default_catalog()
         self.renderer = renderer or SpeechRenderer()
         self.serializer = DefaultSerializer()
-        self.skill: CustomSkill = self._build(persistence_adapter)
+        self.persistence_adapter = persistence_adapter
+        self.clock = clock or handlers.utc_now
+        self.skill: CustomSkill = self._build()
 
-    def _build(self, persistence_adapter: AbstractPersistenceAdapter | None) -> CustomSkill:
-        builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StepCoach:
+        """The skill with the per-user store the environment configures (SQLite by default)."""
+        return cls(persistence_adapter=create_persistence_adapter(environ))
+
+    def _build(self) -> CustomSkill:
+        builder = CustomSkillBuilder(persistence_adapter=self.persistence_adapter)
         for handler in handlers.REQUEST_HANDLERS:
             builder.add_request_handler(handler)
-        builder.add_global_request_interceptor(handlers.LoadTurn(self.catalog, self.renderer))
+        builder.add_global_request_interceptor(
+            handlers.LoadTurn(self.catalog, self.renderer, self.persistence_adapter, self.clock)
+        )
         builder.add_global_response_interceptor(handlers.SaveTurn())
         builder.add_exception_handler(handlers.CatchAll(self.catalog, self.renderer))
         return builder.create()

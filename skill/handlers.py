@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from ask_sdk_core.dispatch_components import (
@@ -28,25 +29,39 @@ from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard, SsmlOutputSpeech
 
-from skill import pacing
+from skill import pacing, progress
 from skill.catalog import Catalog, Plan
+from skill.persistence import PersistenceAdapter, StorageError, user_id_of
 from skill.speech import SpeechRenderer
 from skill.state import Offer, State, parse_state
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = "step_coach_turn"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Turn:
     """One request's view of the conversation: parsed state, locale and rendering."""
 
     def __init__(
-        self, handler_input: HandlerInput, catalog: Catalog, renderer: SpeechRenderer
+        self,
+        handler_input: HandlerInput,
+        catalog: Catalog,
+        renderer: SpeechRenderer,
+        store: PersistenceAdapter | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.handler_input = handler_input
         self.catalog = catalog
         self.renderer = renderer
+        self.store = store
+        self.clock = clock
+        self._record: dict[str, Any] | None = None
         envelope = handler_input.request_envelope
         self.locale = getattr(envelope.request, "locale", None) or "en-US"
         attributes = handler_input.attributes_manager.session_attributes
@@ -74,6 +89,42 @@ class Turn:
             if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
                 return authority.values[0].value.id, spoken
         return None, spoken
+
+    # --- the user's stored progress --------------------------------------------------
+    def record(self) -> dict[str, Any]:
+        """The user's stored progress, read once per request; empty when the store fails."""
+        if self._record is None:
+            raw: object = {}
+            if self.store is not None and self.user_known:
+                try:
+                    raw = self.handler_input.attributes_manager.persistent_attributes
+                except StorageError:
+                    log.warning("could not read stored progress; carrying on without it")
+            self._record = progress.normalise_record(raw)
+        return self._record
+
+    @property
+    def user_known(self) -> bool:
+        return user_id_of(self.handler_input.request_envelope) is not None
+
+    def update(self, change: Callable[[object], dict[str, Any]]) -> None:
+        """Apply ``change`` to the stored record atomically; a failure is said, not raised."""
+        if self.store is None or not self.user_known:
+            return
+        try:
+            self._record = progress.normalise_record(
+                self.store.update_attributes(self.handler_input.request_envelope, change)
+            )
+        except StorageError:
+            log.warning("could not save progress; the workout carries on")
+            self.saved_progress = False
+
+    def remember_place(self) -> None:
+        """Store where an unfinished workout stopped, so the next launch can offer it."""
+        plan = self.plan
+        if plan is not None and not self.state.finished:
+            kind, step, now = plan.kind, self.state.step, self.clock()
+            self.update(lambda raw: progress.set_resume_point(raw, kind, plan.id, step, now))
 
     # --- response -----------------------------------------------------------------
     def reply(
@@ -154,6 +205,9 @@ def start_workout(
 def finish_workout(turn: Turn) -> Response:
     plan = turn.plan
     assert plan is not None
+    if not turn.state.finished:
+        now = turn.clock()
+        turn.update(lambda raw: progress.record_completion(raw, plan.kind, plan.id, now))
     offer = Offer(plan.next_offer) if plan.next_offer else None
     state = replace(turn.state, finished=True, paused=False, offer=offer)
     return turn.reply(
@@ -193,10 +247,32 @@ def intent(*names: str) -> Callable[[HandlerInput], bool]:
 
 
 # --- decisions ----------------------------------------------------------------------------
+def stored_resume(turn: Turn) -> Offer | None:
+    """The stored resume point as an offer, if it still names a step of a known workout."""
+    point = progress.resume_point(turn.record())
+    if point is None or not turn.catalog.is_workout(point.id):
+        return None
+    plan = turn.catalog.plan(point.id)
+    if plan.kind != point.kind or point.step >= len(plan.steps):
+        return None
+    return Offer(point.id, point.step, resume=True)
+
+
 def on_launch(turn: Turn) -> Response:
     said = turn.state.safety_said
-    state = replace(turn.state.home(), offer=Offer("protect_knees"), safety_said=True)
-    return turn.reply("launch", state, say_safety=not said)
+    record = turn.record()
+    resume = stored_resume(turn)
+    state = replace(
+        turn.state.home(),
+        offer=resume or Offer("protect_knees"),
+        safety_said=True,
+        pace=record["pace"],
+    )
+    resume_data = None
+    if resume is not None:
+        plan = turn.catalog.plan(resume.workout)
+        resume_data = {"name": plan.name, "index": resume.step + 1, "count": len(plan.steps)}
+    return turn.reply("launch", state, say_safety=not said, resume=resume_data)
 
 
 def on_start_workout(turn: Turn) -> Response:
@@ -283,13 +359,16 @@ def on_pause(turn: Turn) -> Response:
     if plan is None or turn.state.finished:
         return menu(turn, "no_workout")
     state = replace(turn.state, paused=True)
+    turn.remember_place()
     return turn.reply("paused", state, plan=plan, index=state.step + 1, count=len(plan.steps))
 
 
 def on_resume(turn: Turn) -> Response:
     if turn.plan is None or turn.state.finished:
-        if turn.state.offer is not None and turn.state.offer.step > 0:
-            return start_workout(turn, turn.state.offer.workout, turn.state.offer.step, "resumed")
+        offer = turn.state.offer if turn.state.offer and turn.state.offer.resume else None
+        offer = offer or stored_resume(turn)
+        if offer is not None:
+            return start_workout(turn, offer.workout, offer.step, "resumed")
         return menu(turn, "no_workout")
     return speak_step(turn, turn.state, notice="resumed")
 
@@ -303,6 +382,7 @@ def on_set_pace(turn: Turn) -> Response:
     if pace_id not in pacing.PACES:
         return turn.reply("unknown_pace", turn.state, value=echo(spoken or ""))
     state = replace(turn.state, pace=pace_id)
+    turn.update(lambda raw: progress.set_pace(raw, pace_id))
     if state.workout and not state.finished:
         return speak_step(turn, state, notice="pace")
     return turn.reply("pace_set", state, pace=pace_id)
@@ -324,6 +404,7 @@ def on_help(turn: Turn) -> Response:
 
 
 def on_stop(turn: Turn) -> Response:
+    turn.remember_place()
     return turn.reply(
         "goodbye", turn.state, end_session=True, plan=turn.plan, index=turn.state.step + 1
     )
@@ -354,17 +435,54 @@ def on_yes(turn: Turn) -> Response:
 def on_no(turn: Turn) -> Response:
     if turn.plan is not None and not turn.state.finished and turn.state.offer is None:
         return on_pause(turn)
-    return menu(turn, "declined")
+    if turn.state.offer is not None and turn.state.offer.resume:
+        turn.update(progress.clear_resume_point)
+        if not turn.saved_progress:
+            return menu(turn, "declined", fresh=False)
+        return menu(turn, "declined", fresh=True)
+    return menu(turn, "declined", fresh=False)
+
+
+def on_progress(turn: Turn) -> Response:
+    if turn.store is None:
+        return turn.reply("progress", turn.state, summary=None, last_name=None)
+    summary = progress.summary(turn.record(), turn.clock())
+    last = summary.last_workout
+    last_name = None
+    if last is not None and turn.catalog.is_workout(last.id):
+        last_name = turn.catalog.workout_name(last.id)
+    days_ago = (turn.clock().date() - last.completed_at.date()).days if last else None
+    return turn.reply(
+        "progress", turn.state, summary=summary, last_name=last_name, days_ago=days_ago
+    )
+
+
+def on_skill_disabled(turn: Turn) -> Response:
+    """The user disabled the skill: forget everything stored about them."""
+    if turn.store is not None and turn.user_known:
+        try:
+            turn.store.delete_attributes(turn.handler_input.request_envelope)
+        except StorageError:
+            log.error("could not delete a disabled user's data")
+            raise
+    return turn.handler_input.response_builder.response
+
+
+def on_skill_enabled(turn: Turn) -> Response:
+    return turn.handler_input.response_builder.response
 
 
 def on_session_ended(turn: Turn) -> Response:
-    turn.next_state = turn.state
+    turn.remember_place()
     return turn.handler_input.response_builder.response
 
 
 REQUEST_HANDLERS: list[AbstractRequestHandler] = [
     Handler(is_request_type("LaunchRequest"), on_launch),
     Handler(is_request_type("SessionEndedRequest"), on_session_ended),
+    Handler(is_request_type("AlexaSkillEvent.SkillDisabled"), on_skill_disabled),
+    Handler(is_request_type("AlexaSkillEvent.SkillEnabled"), on_skill_enabled),
+    Handler(intent("ProgressIntent"), on_progress),
     Handler(intent("StartWorkoutIntent"), on_start_workout),
     Handler(intent("ProtectKneesIntent"), on_protect_knees),
     Handler(intent("ExplainIntent"), on_explain),
@@ -392,6 +510,7 @@ HANDLED_INTENTS = frozenset(
         "ExplainIntent",
         "ListExercisesIntent",
         "SetPaceIntent",
+        "ProgressIntent",
         "AMAZON.NextIntent",
         "AMAZON.PreviousIntent",
         "AMAZON.RepeatIntent",
@@ -412,12 +531,20 @@ HANDLED_INTENTS = frozenset(
 class LoadTurn(AbstractRequestInterceptor):
     """Parse the session state once per request, before any handler runs."""
 
-    def __init__(self, catalog: Catalog, renderer: SpeechRenderer) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        renderer: SpeechRenderer,
+        store: PersistenceAdapter | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         self.catalog = catalog
         self.renderer = renderer
+        self.store = store
+        self.clock = clock
 
     def process(self, handler_input: HandlerInput) -> None:
-        turn = Turn(handler_input, self.catalog, self.renderer)
+        turn = Turn(handler_input, self.catalog, self.renderer, self.store, self.clock)
         handler_input.attributes_manager.request_attributes[STATE_KEY] = turn
 
 

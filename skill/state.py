@@ -23,6 +23,7 @@ class Offer:
 
     workout: str
     step: int = 0
+    resume: bool = False  # offered from a stored resume point: "no" forgets it
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,11 @@ class State:
                 "finished": self.finished,
             }
         if self.offer is not None:
-            attributes["offer"] = {"id": self.offer.workout, "step": self.offer.step}
+            attributes["offer"] = {
+                "id": self.offer.workout,
+                "step": self.offer.step,
+                "resume": self.offer.resume,
+            }
         return attributes
 
     def at(self, workout: str, step: int) -> State:
@@ -101,9 +106,12 @@ def _parse(attributes: object, catalog: Catalog) -> State:
         if not isinstance(offer, dict):
             raise TypeError("offer")
         offer_id, offer_step = offer["id"], offer.get("step", 0)
+        resume = offer.get("resume", False)
         if not catalog.is_workout(offer_id) or not _is_int(offer_step):
             raise ValueError("unknown offer")
+        if not isinstance(resume, bool):
+            raise TypeError("offer flag")
         if not 0 <= offer_step < len(catalog.plan(offer_id).steps):
             raise ValueError("offer step out of range")
-        state = replace(state, offer=Offer(offer_id, offer_step))
+        state = replace(state, offer=Offer(offer_id, offer_step, resume))
     return state

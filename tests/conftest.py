@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 import pytest
 
 from skill.core import StepCoach
 from skill.speech import SpeechRenderer
+
+import servers
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +22,10 @@ def renderer() -> SpeechRenderer:
 def coach(renderer: SpeechRenderer) -> StepCoach:
     """The skill core without persistence: conversation state lives in the session only."""
     return StepCoach(renderer=renderer, persistence_adapter=None)
+
+
+@pytest.fixture(scope="session")
+def dynalite() -> Iterator[str]:
+    """A dynalite server for the whole session (installed by `npm ci`); yields its URL."""
+    with servers.dynalite() as endpoint:
+        yield endpoint

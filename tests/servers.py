@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DYNALITE = PROJECT_DIR / "tests" / "dynalite" / "node_modules" / ".bin" / "dynalite"
+# dynalite checks that requests are signed, not by whom.
+FAKE_AWS_CREDENTIALS = {"aws_access_key_id": "step-coach-test", "aws_secret_access_key": "unused"}
 
 
 def free_port() -> int:
@@ -80,3 +83,26 @@ def gunicorn(
             process.wait()
         if process.stderr:
             process.stderr.close()
+
+
+@contextmanager
+def dynalite() -> Iterator[str]:
+    """A dynalite server (in memory, a real DynamoDB protocol peer); yields its endpoint URL."""
+    if not DYNALITE.exists():
+        raise RuntimeError("dynalite is not installed: run `npm ci --prefix tests/dynalite`")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--createTableMs", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
