@@ -27,7 +27,7 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
-from ask_sdk_model.ui import SimpleCard, SsmlOutputSpeech
+from ask_sdk_model.ui import SimpleCard
 
 from skill import pacing, progress
 from skill.catalog import Catalog, Plan
@@ -158,10 +158,7 @@ class Turn:
             builder.add_directive(
                 ElicitSlotDirective(slot_to_elicit=elicit, updated_intent=request.intent)
             )
-        response = builder.response
-        if isinstance(response.output_speech, SsmlOutputSpeech):
-            response.output_speech.ssml = speech
-        return response
+        return builder.response
 
 
 _UNSPEAKABLE = re.compile(r"[^\w\s'&.-]+")
@@ -176,24 +173,22 @@ def _turn(handler_input: HandlerInput) -> Turn:
     return handler_input.attributes_manager.request_attributes[STATE_KEY]
 
 
-def step_data(turn: Turn, state: State, plan: Plan, **extra: Any) -> dict[str, Any]:
-    step = plan.steps[state.step]
-    return {
-        "plan": plan,
-        "step": step,
-        "index": state.step + 1,
-        "count": len(plan.steps),
-        "beats": pacing.script(step, state.pace),
-        "pace": state.pace,
-        **extra,
-    }
-
-
 def speak_step(turn: Turn, state: State, notice: str | None = None) -> Response:
     """Coach the state's current step: cue, paced set if any, and the reprompt to go on."""
     plan = turn.catalog.plan(state.workout or "")
     state = replace(state, paused=False, finished=False, offer=None)
-    return turn.reply("step", state, **step_data(turn, state, plan, notice=notice))
+    step = plan.steps[state.step]
+    return turn.reply(
+        "step",
+        state,
+        plan=plan,
+        step=step,
+        index=state.step + 1,
+        count=len(plan.steps),
+        beats=pacing.script(step, state.pace),
+        pace=state.pace,
+        notice=notice,
+    )
 
 
 def start_workout(
