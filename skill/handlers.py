@@ -267,7 +267,8 @@ def on_launch(turn: Turn) -> Response:
     if resume is not None:
         plan = turn.catalog.plan(resume.workout)
         resume_data = {"name": plan.name, "index": resume.step + 1, "count": len(plan.steps)}
-    return turn.reply("launch", state, say_safety=not said, resume=resume_data)
+    returning = bool(record["history"] or resume)
+    return turn.reply("launch", state, say_safety=not said, resume=resume_data, returning=returning)
 
 
 def on_start_workout(turn: Turn) -> Response:
@@ -439,8 +440,11 @@ def on_no(turn: Turn) -> Response:
 
 
 def on_progress(turn: Turn) -> Response:
+    in_workout = turn.plan is not None and not turn.state.finished
+    plan = turn.plan if in_workout else None
+    state = replace(turn.state, paused=True) if in_workout else turn.state
     if turn.store is None:
-        return turn.reply("progress", turn.state, summary=None, last_name=None)
+        return turn.reply("progress", state, summary=None, last_name=None, plan=plan)
     summary = progress.summary(turn.record(), turn.clock())
     last = summary.last_workout
     last_name = None
@@ -448,7 +452,7 @@ def on_progress(turn: Turn) -> Response:
         last_name = turn.catalog.workout_name(last.id)
     days_ago = (turn.clock().date() - last.completed_at.date()).days if last else None
     return turn.reply(
-        "progress", turn.state, summary=summary, last_name=last_name, days_ago=days_ago
+        "progress", state, summary=summary, last_name=last_name, days_ago=days_ago, plan=plan
     )
 
 

@@ -535,6 +535,24 @@ def _parse_error_message(ssml: str, error: ET.ParseError) -> str:
     return f"not well-formed XML: {message} at line {line}, column {column + 1}"
 
 
+# Structure elements may not hold these (SSML 1.1: a sentence holds no sentence or
+# paragraph, a paragraph no paragraph).
+_FORBIDDEN_INSIDE = {"s": frozenset({"s", "p"}), "p": frozenset({"p"})}
+
+
+def _check_structure(root: ET.Element) -> list[str]:
+    problems = []
+    for element in root.iter():
+        outer = _local_name(element.tag)
+        forbidden = _FORBIDDEN_INSIDE.get(outer)
+        if not forbidden:
+            continue
+        for inner in element.iter():
+            if inner is not element and _local_name(inner.tag) in forbidden:
+                problems.append(f"<{_local_name(inner.tag)}> inside <{outer}> is not allowed")
+    return problems
+
+
 def validate_alexa_ssml(ssml: str) -> list[str]:
     """Every way this response breaks Alexa's SSML rules; an empty list means valid.
 
@@ -546,7 +564,8 @@ def validate_alexa_ssml(ssml: str) -> list[str]:
     lang locales, phoneme alphabets, prosody rate/pitch/volume words and ranges,
     say-as interpret-as and date formats, w roles, https audio sources, amazon:domain,
     amazon:effect and amazon:emotion names); ``<break>``, ``<audio>`` and ``<mark>``
-    are empty; and there are at most 5 ``<audio>`` tags. Messages name the tag and
+    are empty; no ``<s>`` or ``<p>`` sits inside an ``<s>``, no ``<p>`` inside a ``<p>``;
+    and there are at most 5 ``<audio>`` tags. Messages name the tag and
     value so a failing test says what to fix.
     """
     problems = []
@@ -571,6 +590,7 @@ def validate_alexa_ssml(ssml: str) -> list[str]:
     for root in roots:
         for element in root.iter():
             problems += _check_element(element, is_root=element is root)
+        problems += _check_structure(root)
 
     audio_count = sum(
         1 for root in roots for element in root.iter() if _local_name(element.tag) == "audio"

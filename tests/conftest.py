@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator
 
@@ -11,6 +12,10 @@ from skill.core import StepCoach
 from skill.speech import SpeechRenderer
 
 import servers
+
+# Nothing in the suite writes to the project's var/ store: tests that need storage bring
+# their own (SQLite in tmp_path, dynalite). Subprocesses (gunicorn, the runner) inherit this.
+os.environ["STEP_COACH_STORE"] = "none"
 
 
 @pytest.fixture(scope="session")

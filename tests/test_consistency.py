@@ -111,24 +111,20 @@ def test_en_gb_overrides_phrases_and_falls_back_for_the_rest() -> None:
             return seq[1]
 
     renderer = SpeechRenderer(rng=Second())
-    assert (
-        "Hiya"
-        in renderer.render("launch", "en-GB", say_safety=False, safety="", resume=None).speech
-    )
-    assert (
-        "Hi, this"
-        in renderer.render("launch", "en-US", say_safety=False, safety="", resume=None).speech
-    )
-    assert (
-        "Hi, this"
-        in renderer.render("launch", "en-AU", say_safety=False, safety="", resume=None).speech
-    )
+
+    def launch(locale: str) -> str:
+        data = {"say_safety": False, "safety": "", "resume": None, "returning": False}
+        return renderer.render("launch", locale, **data).speech
+
+    assert "Hiya" in launch("en-GB")
+    assert "Hi, this" in launch("en-US")
+    assert "Hi, this" in launch("en-AU")
 
 
 def test_phrases_vary_but_a_seed_pins_them() -> None:
     def greeting(seed: int) -> str:
         rendered = SpeechRenderer(rng=random.Random(seed)).render(
-            "launch", "en-US", say_safety=False, safety="", resume=None
+            "launch", "en-US", say_safety=False, safety="", resume=None, returning=False
         )
         return rendered.speech.split(".")[0]
 

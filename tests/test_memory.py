@@ -130,7 +130,7 @@ def test_one_shot_resume(skill) -> None:
     user.say("AMAZON.NextIntent")
     user.say("AMAZON.PauseIntent")
     user.say(request="SessionEndedRequest")
-    assert "Picking up where you left off" in user.say("AMAZON.ResumeIntent")
+    assert "Picking up glute bridges where you left off" in user.say("AMAZON.ResumeIntent")
 
 
 def test_history_and_streak_across_days(skill, clock) -> None:

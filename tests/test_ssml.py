@@ -292,3 +292,13 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
 def test_length_is_checked_even_when_malformed() -> None:
     problems = validate_alexa_ssml("<speak>" + "&" * MAX_SSML_CHARS)
     assert [problem.split(":")[0] for problem in problems] == ["too long", "not well-formed XML"]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    ["<speak><s>a <s>b</s></s></speak>", "<speak><s>a <p>b</p></s></speak>",
+     "<speak><p>a <p>b</p></p></speak>", "<speak><p><emphasis><p>x</p></emphasis></p></speak>"],
+)  # fmt: skip
+def test_sentences_and_paragraphs_do_not_nest(nested: str) -> None:
+    assert any("inside" in problem for problem in validate_alexa_ssml(nested))
+    assert validate_alexa_ssml("<speak><p><s>a</s> <s>b</s></p></speak>") == []
