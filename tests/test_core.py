@@ -157,3 +157,14 @@ def test_inconsistent_catalogs_fail_at_load(breakage) -> None:
     breakage(raw)
     with pytest.raises(CatalogError):
         parse_catalog(raw)
+
+
+def test_the_lambda_entry_point_answers_with_the_same_skill(monkeypatch) -> None:
+    from skill import lambda_function
+
+    monkeypatch.setattr(lambda_function, "_coach", None)
+    answer = lambda_function.lambda_handler(alexa.envelope(intent="ProtectKneesIntent"), None)
+    assert "knee protection routine" in alexa.plain(answer["response"]["outputSpeech"]["ssml"])
+    assert lambda_function._coach is not None  # built once, kept for the next invocation
+    with pytest.raises(InvalidRequest):
+        lambda_function.lambda_handler({"version": "1.0"}, None)
