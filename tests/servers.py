@@ -9,10 +9,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DYNALITE = PROJECT_DIR / "tests" / "dynalite" / "node_modules" / ".bin" / "dynalite"
@@ -63,26 +65,8 @@ def gunicorn(
         *extra_args,
         app,
     ]
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT_DIR,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+    with _serving(command, port, cwd=PROJECT_DIR, env=environment) as url:
+        yield url
 
 
 @contextmanager
@@ -91,18 +75,27 @@ def dynalite() -> Iterator[str]:
     if not DYNALITE.exists():
         raise RuntimeError("dynalite is not installed: run `npm ci --prefix tests/dynalite`")
     port = free_port()
-    process = subprocess.Popen(
-        [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--createTableMs", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
+    command = [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--createTableMs", "0"]
+    with _serving(command, port) as url:
+        yield url
+
+
+@contextmanager
+def _serving(command: list[str], port: int, **popen: Any) -> Iterator[str]:
+    """Start a server process, wait until its port answers, and always stop it.
+
+    Its output goes to a temporary file, not a pipe: a pipe nobody reads fills up and
+    blocks the server mid-test.
+    """
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log, **popen)
         try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            wait_for_port(port, process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
