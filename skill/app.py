@@ -90,7 +90,7 @@ def alexa_request():
         body = request.get_data(cache=False)
         try:
             envelope = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is refused
             status = 400
             return error(400, "invalid_json", "The request body is not valid JSON.")
         if not isinstance(envelope, dict):

@@ -142,6 +142,8 @@ class StepCoach:
         validate_envelope(envelope)
         try:
             request_envelope = self.serializer.deserialize(json.dumps(envelope), RequestEnvelope)
+            if request_envelope.request is None:
+                raise ValueError("no request")
         except Exception as error:  # the SDK raises bare exceptions on type mismatches
             raise InvalidRequest("the envelope does not match the Alexa request format") from error
         response: ResponseEnvelope = self.skill.invoke(
@@ -152,6 +154,6 @@ class StepCoach:
     def handle_json(self, body: str | bytes) -> dict[str, Any]:
         try:
             envelope = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             raise InvalidRequest("the body is not valid JSON") from error
         return self.handle(envelope)

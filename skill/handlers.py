@@ -87,7 +87,9 @@ class Turn:
         ):
             status = getattr(getattr(authority, "status", None), "code", None)
             if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
-                return authority.values[0].value.id, spoken
+                resolved = getattr(authority.values[0].value, "id", None)
+                if isinstance(resolved, str):
+                    return resolved, spoken
         return None, spoken
 
     # --- the user's stored progress --------------------------------------------------
@@ -471,6 +473,13 @@ def on_skill_enabled(turn: Turn) -> Response:
     return turn.handler_input.response_builder.response
 
 
+def on_exception_encountered(turn: Turn) -> Response:
+    """Alexa reports that our last response was rejected; it takes no speech in reply."""
+    error = getattr(turn.handler_input.request_envelope.request, "error", None)
+    log.error("Alexa rejected a response: %s", getattr(error, "message", "no detail"))
+    return turn.handler_input.response_builder.response
+
+
 def on_session_ended(turn: Turn) -> Response:
     turn.remember_place()
     return turn.handler_input.response_builder.response
@@ -481,6 +490,7 @@ REQUEST_HANDLERS: list[AbstractRequestHandler] = [
     Handler(is_request_type("SessionEndedRequest"), on_session_ended),
     Handler(is_request_type("AlexaSkillEvent.SkillDisabled"), on_skill_disabled),
     Handler(is_request_type("AlexaSkillEvent.SkillEnabled"), on_skill_enabled),
+    Handler(is_request_type("System.ExceptionEncountered"), on_exception_encountered),
     Handler(intent("ProgressIntent"), on_progress),
     Handler(intent("StartWorkoutIntent"), on_start_workout),
     Handler(intent("ProtectKneesIntent"), on_protect_knees),

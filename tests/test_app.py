@@ -63,6 +63,7 @@ def test_conversations_over_http(client, flow) -> None:
         (b"not json", 400, "invalid_json"),
         (b"\xff\xfe\x00", 400, "invalid_json"),
         (b"[]", 400, "invalid_envelope"),
+        (b"[" * 100_000, 400, "invalid_json"),
         (b"{}", 400, "invalid_envelope"),
         (b'{"version": "1.0", "request": {"type": "Nope"}}', 400, "invalid_envelope"),
         (b"x" * (200 * 1024), 413, "request_entity_too_large"),

@@ -36,9 +36,26 @@ def test_catch_all_apologises_and_keeps_the_session(coach, monkeypatch) -> None:
     assert "Step 2 of 3" in alexa.plain(after["response"]["outputSpeech"]["ssml"])
 
 
-def test_an_unhandled_known_request_type_gets_an_apology(coach) -> None:
-    response = coach.handle(alexa.envelope("System.ExceptionEncountered"))
+def test_an_intent_no_handler_knows_gets_an_apology(coach) -> None:
+    response = coach.handle(alexa.envelope(intent="OrderPizzaIntent"))
     assert "Sorry" in response["response"]["outputSpeech"]["ssml"]
+    assert response["response"]["shouldEndSession"] is False
+
+
+def test_a_rejected_response_report_is_logged_and_not_answered(coach, caplog) -> None:
+    error = {"type": "INVALID_RESPONSE", "message": "bad SSML"}
+    request = alexa.envelope("System.ExceptionEncountered", extra_request={"error": error})
+    response = coach.handle(request)
+    assert "outputSpeech" not in response["response"]
+    assert "bad SSML" in caplog.text
+
+
+def test_a_resolution_without_an_id_falls_back_to_the_spoken_value(coach) -> None:
+    slot = alexa.slot("exercise", "clamshells", "clamshell")
+    del slot["resolutions"]["resolutionsPerAuthority"][0]["values"][0]["value"]["id"]
+    request = alexa.envelope(intent="StartWorkoutIntent", slots={"exercise": slot})
+    speech = alexa.plain(coach.handle(request)["response"]["outputSpeech"]["ssml"])
+    assert "Let's do clamshells" in speech
 
 
 @pytest.mark.parametrize(
@@ -69,7 +86,7 @@ def test_malformed_envelopes_are_invalid_requests(coach, mutate) -> None:
 
 
 def test_non_object_bodies_are_invalid(coach) -> None:
-    for body in (b"", b"[1]", b"\xff\xfe", b"{", b'"text"', b"null"):
+    for body in (b"", b"[1]", b"\xff\xfe", b"{", b'"text"', b"null", b"[" * 100_000):
         with pytest.raises(InvalidRequest):
             coach.handle_json(body)
 
