@@ -87,7 +87,13 @@ def alexa_request():
     envelope: object = None
     status = 200
     try:
-        body = request.get_data(cache=False)
+        try:
+            body = request.get_data(cache=False)
+        except HTTPException:
+            raise  # 413 and friends keep their own JSON answer
+        except Exception:  # the server could not read the body (bad chunking, a cut stream)
+            status = 400
+            return error(400, "unreadable_body", "The request body could not be read.")
         try:
             envelope = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is refused

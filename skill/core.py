@@ -60,10 +60,32 @@ def _optional(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> A
     return _require(mapping, key, kind, where)
 
 
+# Alexa envelopes nest about six levels deep; session attributes add a few. Far deeper
+# JSON is refused before anything recursive (the SDK's deserializer, json.dumps) sees it.
+MAX_DEPTH = 32
+
+
+def _too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON data nests deeper than ``limit``, checked without recursion."""
+    level: list[object] = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return False
+    return any(isinstance(item, dict | list) and item for item in level)
+
+
 def validate_envelope(envelope: object) -> dict[str, Any]:
     """Check the fields the skill relies on; raise :class:`InvalidRequest` otherwise."""
     if not isinstance(envelope, dict):
         raise InvalidRequest("the body must be a JSON object")
+    if _too_deep(envelope):
+        raise InvalidRequest(f"the envelope nests deeper than {MAX_DEPTH} levels")
     _require(envelope, "version", str, "envelope")
     request = _require(envelope, "request", dict, "envelope")
     request_type = _require(request, "type", str, "request")

@@ -87,7 +87,7 @@ class Turn:
         ):
             status = getattr(getattr(authority, "status", None), "code", None)
             if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
-                resolved = getattr(authority.values[0].value, "id", None)
+                resolved = getattr(getattr(authority.values[0], "value", None), "id", None)
                 if isinstance(resolved, str):
                     return resolved, spoken
         return None, spoken

@@ -9,6 +9,7 @@ beat; this module only decides when things happen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from skill.catalog import PlanStep
 
@@ -76,10 +77,15 @@ def _one_set(step: PlanStep, pace: str) -> list[Beat]:
     return beats
 
 
-def script(step: PlanStep, pace: str = DEFAULT_PACE) -> list[Beat]:
-    """The whole paced part of a step: every set, both sides, and the rests between."""
+@cache
+def script(step: PlanStep, pace: str = DEFAULT_PACE) -> tuple[Beat, ...]:
+    """The whole paced part of a step: every set, both sides, and the rests between.
+
+    Cached: a catalog has a few dozen paced steps and three paces, and a paced set is
+    about a hundred beats, rebuilt on every "next" otherwise.
+    """
     if not step.step.paced:
-        return []
+        return ()
     if pace not in PACE_FACTORS:
         pace = DEFAULT_PACE
     beats: list[Beat] = []
@@ -97,8 +103,8 @@ def script(step: PlanStep, pace: str = DEFAULT_PACE) -> list[Beat]:
             beats.append(Beat("rest", rest))
             beats += countdown(rest, counted=3)
             beats.append(Beat("rest_over"))
-    return beats
+    return tuple(beats)
 
 
-def total_pause_ms(beats: list[Beat]) -> int:
+def total_pause_ms(beats: tuple[Beat, ...] | list[Beat]) -> int:
     return sum(beat.value for beat in beats if beat.kind == "pause")

@@ -73,6 +73,7 @@ class SpeechRenderer:
         self.root = root
         self.rng = rng or random.Random()
         self._environments: dict[tuple[str, ...], jinja2.Environment] = {}
+        self._by_locale: dict[str | None, jinja2.Environment] = {}
         self.keys = sorted(
             path.name.removesuffix(TEMPLATE_SUFFIX)
             for path in (root / DEFAULT_LANGUAGE).glob(f"*{TEMPLATE_SUFFIX}")
@@ -85,6 +86,13 @@ class SpeechRenderer:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir())
 
     def _environment(self, locale: str | None) -> jinja2.Environment:
+        """The environment for a locale, looked up on disk once per locale, then kept."""
+        environment = self._by_locale.get(locale)
+        if environment is None:
+            environment = self._by_locale[locale] = self._build_environment(locale)
+        return environment
+
+    def _build_environment(self, locale: str | None) -> jinja2.Environment:
         chain = tuple(name for name in locale_chain(locale) if (self.root / name).is_dir()) or (
             DEFAULT_LANGUAGE,
         )

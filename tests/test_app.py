@@ -318,3 +318,17 @@ def test_live_gunicorn_refuses_bad_input_with_json(live_endpoint) -> None:
     assert requests.post(live_endpoint, data=b"{", timeout=10).json()["error"] == "invalid_json"
     assert requests.get(live_endpoint, timeout=10).status_code == 405
     assert requests.get(live_endpoint + "/health", timeout=10).json()["status"] == "ok"
+
+
+def test_live_gunicorn_answers_bad_chunking_with_a_400(live_endpoint) -> None:
+    import socket
+    from urllib.parse import urlparse
+
+    address = urlparse(live_endpoint)
+    raw = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]

@@ -185,3 +185,14 @@ def test_the_lambda_entry_point_answers_with_the_same_skill(monkeypatch) -> None
     assert lambda_function._coach is not None  # built once, kept for the next invocation
     with pytest.raises(InvalidRequest):
         lambda_function.lambda_handler({"version": "1.0"}, None)
+
+
+def test_deeply_nested_envelopes_are_refused_before_anything_recurses(coach) -> None:
+    deep: object = "x"
+    for _ in range(5000):
+        deep = {"a": [deep]}
+    request = alexa.envelope(intent="AMAZON.NextIntent", attributes={"v": 1, "junk": deep})
+    with pytest.raises(InvalidRequest, match="nests deeper"):
+        coach.handle(request)
+    shallow = alexa.envelope(intent="AMAZON.NextIntent", attributes={"a": [[[{"b": 1}]]]})
+    assert coach.handle(shallow)["response"]["outputSpeech"]
