@@ -1,0 +1,154 @@
+"""In-process cost of the skill core: microseconds per request type, and the cold start.
+
+The per-request figures are what one ``StepCoach.handle`` call costs with no HTTP around
+it (the floor for any host, Flask or Lambda). The cold start is what a fresh process pays
+before its first answer, which is what an AWS Lambda cold start adds to a request.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import timeit
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ask_sdk_model import RequestEnvelope
+
+from bench.scenario import conversation
+from bench.server import PROJECT_DIR
+from skill.core import StepCoach
+
+# The request types reported, by their label in bench.scenario.SESSION (first match).
+REQUEST_TYPES = (
+    "LaunchRequest",
+    "StartWorkoutIntent",
+    "NextIntent (paced)",
+    "ExplainIntent",
+    "StopIntent",
+)
+
+# Runs in a fresh interpreter: import the skill, build it, answer one launch; print times.
+_COLD_START_SCRIPT = """
+import json, sys, time
+started = time.perf_counter()
+from skill.core import StepCoach
+imported = time.perf_counter()
+coach = StepCoach()
+built = time.perf_counter()
+coach.handle(json.loads(sys.argv[1]))
+answered = time.perf_counter()
+print(json.dumps({"import_ms": (imported - started) * 1000, "build_ms": (built - imported) * 1000,
+                  "first_request_ms": (answered - built) * 1000}))
+"""
+
+
+@dataclass(frozen=True)
+class Timing:
+    label: str
+    microseconds: float
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """Medians over several fresh processes, in milliseconds."""
+
+    runs: int
+    import_ms: float
+    build_ms: float
+    first_request_ms: float
+    process_wall_ms: float  # the whole `python -c` run, interpreter start-up included
+
+
+def per_call_us(call: Callable[[], Any], number: int, repeat: int = 5) -> float:
+    """Mean time of one call in the best of ``repeat`` batches, in microseconds.
+
+    The best batch, as timeit recommends: on a shared machine the slower batches measure
+    the neighbours, not the code.
+    """
+    return min(timeit.repeat(call, number=number, repeat=repeat)) / number * 1e6
+
+
+def request_types(coach: StepCoach, number: int) -> list[Timing]:
+    """Microseconds per ``handle`` for each reported request type of the session."""
+    envelopes: dict[str, dict[str, Any]] = {}
+    for label, envelope in conversation(coach):
+        envelopes.setdefault(label, envelope)
+    return [
+        Timing(label, per_call_us(lambda e=envelopes[label]: coach.handle(e), number))
+        for label in REQUEST_TYPES
+    ]
+
+
+def parts(coach: StepCoach, number: int) -> list[Timing]:
+    """Where a request's time goes, averaged over the whole session mix (microseconds)."""
+    envelopes = [envelope for _, envelope in conversation(coach)]
+    serializer = coach.serializer
+    answers = [
+        coach.skill.invoke(
+            request_envelope=serializer.deserialize(json.dumps(e), RequestEnvelope), context=None
+        )
+        for e in envelopes
+    ]
+    count = len(envelopes)
+    return [
+        Timing(
+            "StepCoach.handle, average over the session mix",
+            per_call_us(lambda: [coach.handle(e) for e in envelopes], number) / count,
+        ),
+        Timing(
+            "  of which the SDK's request deserialization (json.dumps + DefaultSerializer)",
+            per_call_us(
+                lambda: [serializer.deserialize(json.dumps(e), RequestEnvelope) for e in envelopes],
+                number,
+            )
+            / count,
+        ),
+        Timing(
+            "  of which the SDK's response serialization (DefaultSerializer)",
+            per_call_us(lambda: [serializer.serialize(a) for a in answers], number) / count,
+        ),
+    ]
+
+
+def verification(coach: StepCoach, number: int) -> Timing:
+    """One ``RequestVerifier.verify`` with signature checks ON and a warm chain cache."""
+    from bench.endpoint import test_signing  # the test CA; loaded only when measured
+
+    signer = test_signing().TestAlexaSigner.valid()
+    verifier = signer.verifier()
+    headers, body = signer.signed(conversation(coach)[3][1])
+    envelope = json.loads(body)
+    verifier.verify(headers, body, envelope)  # fills the cache
+    return Timing(
+        "RequestVerifier.verify, signature ON (timestamp + RSA check, chain cached)",
+        per_call_us(lambda: verifier.verify(headers, body, envelope), number),
+    )
+
+
+def cold_start(runs: int = 5) -> ColdStart:
+    """Import + build + first request in fresh interpreters; medians of ``runs``."""
+    launch = json.dumps(conversation(StepCoach())[0][1])
+    samples: list[dict[str, float]] = []
+    for _ in range(runs):
+        started = timeit.default_timer()
+        finished = subprocess.run(
+            [sys.executable, "-c", _COLD_START_SCRIPT, launch],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        wall_ms = (timeit.default_timer() - started) * 1000
+        samples.append({**json.loads(finished.stdout.strip().splitlines()[-1]), "wall_ms": wall_ms})
+    return ColdStart(
+        runs=runs,
+        import_ms=statistics.median(s["import_ms"] for s in samples),
+        build_ms=statistics.median(s["build_ms"] for s in samples),
+        first_request_ms=statistics.median(s["first_request_ms"] for s in samples),
+        process_wall_ms=statistics.median(s["wall_ms"] for s in samples),
+    )

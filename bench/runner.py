@@ -1,0 +1,144 @@
+"""The local runner's latency: from a typed turn to audio ready, and a cold one-shot run.
+
+A typed turn goes through the local NLU into an Alexa envelope, through the skill core,
+and its SSML is rendered to WAV by espeak-ng (muted, so nothing waits for the speakers).
+"Audio ready" is the moment that turn's WAV is written: when playback could start.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.server import PROJECT_DIR
+from skill.core import StepCoach
+from skill.envelopes import LocalSession
+from skill.nlu import LocalNLU
+from skill.tts import Speaker
+
+TURNS = ("open step coach", "start russian push ups", "next", "why do glutes matter", "stop")
+ONE_SHOT = ("--mute", "--new-user", "--say", "start russian push ups")
+
+
+@dataclass(frozen=True)
+class TurnTiming:
+    """Medians over the rounds, in milliseconds; ``audio_s`` is the turn's spoken length."""
+
+    utterance: str
+    understand_ms: float
+    skill_ms: float
+    speech_ms: float
+    total_ms: float
+    audio_s: float
+
+
+@dataclass(frozen=True)
+class RunnerReport:
+    engine_start_ms: float  # the first render of a process: pyttsx3 and espeak-ng start
+    turns: list[TurnTiming]
+    one_shot_ms: float  # wall time of `python local_runner.py --mute --say ...`, median
+    one_shot_runs: int
+    voiced: bool  # False when no speech engine was found: speech times are then zero
+
+
+def _one_round(
+    nlu: LocalNLU, coach: StepCoach, speaker: Speaker
+) -> list[tuple[float, float, float, float]]:
+    """(understand, skill, speech seconds, audio seconds) for each turn of one session."""
+    session = LocalSession(nlu)
+    timings = []
+    for utterance in TURNS:
+        started = time.perf_counter()
+        prepared = session.prepare(utterance)
+        understood = time.perf_counter()
+        ssml = ""
+        for sent in prepared:
+            response = coach.handle(sent.envelope)
+            session.absorb(sent, response)
+            if sent.request_type != "SessionEndedRequest":
+                ssml = (response.get("response", {}).get("outputSpeech") or {}).get("ssml", "")
+        answered = time.perf_counter()
+        audio = speaker.render(ssml) if ssml else None
+        ready = time.perf_counter()
+        timings.append(
+            (
+                understood - started,
+                answered - understood,
+                ready - answered,
+                audio.duration_s if audio else 0.0,
+            )
+        )
+    return timings
+
+
+def turn_latencies(rounds: int = 5) -> tuple[float, list[TurnTiming], bool]:
+    """Engine start-up time, then per-turn medians over ``rounds`` sessions."""
+    nlu = LocalNLU.for_locale("en-US")
+    coach = StepCoach()  # no per-user store: the benchmark must not touch anyone's history
+    with (
+        tempfile.TemporaryDirectory(prefix="step-coach-bench-") as folder,
+        Speaker(mute=True, wav_path=Path(folder) / "run.wav") as speaker,
+    ):
+        started = time.perf_counter()
+        voiced = speaker.render("<speak>Ready.</speak>") is not None
+        engine_start_ms = (time.perf_counter() - started) * 1000
+        rounds_data = [_one_round(nlu, coach, speaker) for _ in range(rounds)]
+    turns = []
+    for index, utterance in enumerate(TURNS):
+        samples = [round_data[index] for round_data in rounds_data]
+
+        def median_ms(part: int, samples: Sequence[tuple[float, ...]] = samples) -> float:
+            return statistics.median(sample[part] for sample in samples) * 1000
+
+        turns.append(
+            TurnTiming(
+                utterance=utterance,
+                understand_ms=median_ms(0),
+                skill_ms=median_ms(1),
+                speech_ms=median_ms(2),
+                total_ms=statistics.median(sum(sample[:3]) for sample in samples) * 1000,
+                audio_s=statistics.median(sample[3] for sample in samples),
+            )
+        )
+    return engine_start_ms, turns, voiced
+
+
+def one_shot(runs: int = 3) -> float:
+    """Median wall time of a cold ``local_runner.py`` one-shot, in milliseconds.
+
+    The per-user store goes to a throwaway database and the user is new each run, so the
+    benchmark leaves the developer's history and remembered user alone.
+    """
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="step-coach-bench-") as folder:
+        env = {**os.environ, "STEP_COACH_DB": str(Path(folder) / "runner.sqlite3")}
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "local_runner.py", *ONE_SHOT],
+                cwd=PROJECT_DIR,
+                env=env,
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def measure(rounds: int = 5, one_shot_runs: int = 3) -> RunnerReport:
+    engine_start_ms, turns, voiced = turn_latencies(rounds)
+    return RunnerReport(
+        engine_start_ms=engine_start_ms,
+        turns=turns,
+        one_shot_ms=one_shot(one_shot_runs),
+        one_shot_runs=one_shot_runs,
+        voiced=voiced,
+    )

@@ -1,0 +1,137 @@
+"""The request mix: one realistic workout session as Alexa would send it.
+
+Each request carries the session attributes the previous answer set, so every request is
+meaningful (a "next" really moves through a paced routine). The attributes come from
+running the conversation through the real skill core once, in process, rather than from
+hand-written dictionaries that could drift from what the skill stores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from skill.core import StepCoach
+
+APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-0000000bench"
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn of the session: what the user did and the intent's resolved slots."""
+
+    label: str
+    request_type: str = "IntentRequest"
+    intent: str | None = None
+    # slot name -> (spoken words, resolved id or None when nothing in the model matched)
+    slots: Mapping[str, tuple[str, str | None]] | None = None
+
+
+# launch, start a routine with paced sets, several nexts (steps 3 and 6 are paced sets of
+# twelve reps), ask why, stop: the shape of a real session.
+SESSION: tuple[Turn, ...] = (
+    Turn("LaunchRequest", request_type="LaunchRequest"),
+    Turn(
+        "StartWorkoutIntent",
+        intent="StartWorkoutIntent",
+        slots={"exercise": ("the knee protection routine", "protect_knees")},
+    ),
+    Turn("NextIntent", intent="AMAZON.NextIntent"),
+    Turn("NextIntent (paced)", intent="AMAZON.NextIntent"),
+    Turn("NextIntent", intent="AMAZON.NextIntent"),
+    Turn("NextIntent", intent="AMAZON.NextIntent"),
+    Turn("NextIntent (paced)", intent="AMAZON.NextIntent"),
+    Turn(
+        "ExplainIntent",
+        intent="ExplainIntent",
+        slots={"topic": ("why glutes matter", "why_glutes")},
+    ),
+    Turn("StopIntent", intent="AMAZON.StopIntent"),
+)
+
+
+def _slot(name: str, spoken: str, resolved: str | None) -> dict[str, Any]:
+    """A filled slot with its entity resolution, matched or not, as Alexa sends it."""
+    authority: dict[str, Any] = {
+        "authority": f"amzn1.er-authority.echo-sdk.{APPLICATION_ID}.{name.upper()}",
+        "status": {"code": "ER_SUCCESS_MATCH" if resolved else "ER_SUCCESS_NO_MATCH"},
+    }
+    if resolved:
+        authority["values"] = [{"value": {"name": spoken, "id": resolved}}]
+    return {
+        "name": name,
+        "value": spoken,
+        "confirmationStatus": "NONE",
+        "resolutions": {"resolutionsPerAuthority": [authority]},
+    }
+
+
+def envelope(
+    turn: Turn,
+    attributes: Mapping[str, Any],
+    *,
+    new: bool,
+    user: int = 0,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """An Alexa request envelope for one turn, stamped ``now`` (signature checks need it fresh)."""
+    request: dict[str, Any] = {
+        "type": turn.request_type,
+        "requestId": f"amzn1.echo-api.request.bench-{next(_ids)}",
+        "timestamp": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "locale": "en-US",
+    }
+    if turn.intent:
+        slots = {name: _slot(name, *value) for name, value in (turn.slots or {}).items()}
+        request["intent"] = {"name": turn.intent, "confirmationStatus": "NONE", "slots": slots}
+    if turn.request_type == "SessionEndedRequest":
+        request["reason"] = "USER_INITIATED"
+    application = {"applicationId": APPLICATION_ID}
+    user_block = {"userId": f"amzn1.ask.account.BENCHUSER{user:04d}"}
+    return {
+        "version": "1.0",
+        "session": {
+            "new": new,
+            "sessionId": f"amzn1.echo-api.session.bench-{user:04d}",
+            "application": application,
+            "user": user_block,
+            "attributes": dict(attributes),
+        },
+        "context": {
+            "System": {
+                "application": application,
+                "user": user_block,
+                "device": {"deviceId": "amzn1.ask.device.BENCH", "supportedInterfaces": {}},
+                "apiEndpoint": "https://api.amazonalexa.com",
+            }
+        },
+        "request": request,
+    }
+
+
+def conversation(
+    coach: StepCoach, *, user: int = 0, now: datetime | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(label, envelope)`` for every turn of :data:`SESSION`, attributes carried through."""
+    turns: list[tuple[str, dict[str, Any]]] = []
+    attributes: dict[str, Any] = {}
+    for number, turn in enumerate(SESSION):
+        request = envelope(turn, attributes, new=number == 0, user=user, now=now)
+        answer = coach.handle(request)
+        attributes = answer.get("sessionAttributes") or {}
+        turns.append((turn.label, request))
+    return turns
+
+
+def bodies(coach: StepCoach, *, users: int = 4, now: datetime | None = None) -> list[bytes]:
+    """The session for a few users, as the exact bytes a client would POST."""
+    return [
+        json.dumps(request, separators=(",", ":")).encode()
+        for user in range(users)
+        for _, request in conversation(coach, user=user, now=now)
+    ]
