@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
 from bench.scenario import conversation
@@ -83,33 +84,62 @@ def request_types(coach: StepCoach, number: int) -> list[Timing]:
     ]
 
 
+def _renders(coach: StepCoach, envelopes: list[dict[str, Any]]) -> list[tuple[str, Any, dict]]:
+    """The ``SpeechRenderer.render`` calls the session makes, recorded to be replayed."""
+    calls: list[tuple[str, Any, dict]] = []
+    render = coach.renderer.render
+
+    def recording(key: str, locale: Any, **data: Any) -> Any:
+        calls.append((key, locale, data))
+        return render(key, locale, **data)
+
+    coach.renderer.render = recording  # type: ignore[method-assign]
+    try:
+        for envelope in envelopes:
+            coach.handle(envelope)
+    finally:
+        del coach.renderer.render
+    return calls
+
+
 def parts(coach: StepCoach, number: int) -> list[Timing]:
     """Where a request's time goes, averaged over the whole session mix (microseconds)."""
     envelopes = [envelope for _, envelope in conversation(coach)]
-    serializer = coach.serializer
+    codec, sdk = coach.serializer, DefaultSerializer()
     answers = [
-        coach.skill.invoke(
-            request_envelope=serializer.deserialize(json.dumps(e), RequestEnvelope), context=None
-        )
+        coach.skill.invoke(request_envelope=codec.from_data(e, RequestEnvelope), context=None)
         for e in envelopes
     ]
+    renders = _renders(coach, envelopes)
     count = len(envelopes)
+
+    def mean_us(call: Callable[[], Any]) -> float:
+        return per_call_us(call, number) / count
+
     return [
         Timing(
             "StepCoach.handle, average over the session mix",
-            per_call_us(lambda: [coach.handle(e) for e in envelopes], number) / count,
+            mean_us(lambda: [coach.handle(e) for e in envelopes]),
         ),
         Timing(
-            "  of which the SDK's request deserialization (json.dumps + DefaultSerializer)",
-            per_call_us(
-                lambda: [serializer.deserialize(json.dumps(e), RequestEnvelope) for e in envelopes],
-                number,
-            )
-            / count,
+            "  of which speech rendering (SpeechRenderer.render)",
+            mean_us(lambda: [coach.renderer.render(k, loc, **data) for k, loc, data in renders]),
         ),
         Timing(
-            "  of which the SDK's response serialization (DefaultSerializer)",
-            per_call_us(lambda: [serializer.serialize(a) for a in answers], number) / count,
+            "  of which request deserialization (skill.codec.ModelCodec)",
+            mean_us(lambda: [codec.from_data(e, RequestEnvelope) for e in envelopes]),
+        ),
+        Timing(
+            "  of which response serialization (skill.codec.ModelCodec)",
+            mean_us(lambda: [codec.serialize(a) for a in answers]),
+        ),
+        Timing(
+            "  (what the SDK's DefaultSerializer took to deserialize, with json.dumps)",
+            mean_us(lambda: [sdk.deserialize(json.dumps(e), RequestEnvelope) for e in envelopes]),
+        ),
+        Timing(
+            "  (what the SDK's DefaultSerializer took to serialize)",
+            mean_us(lambda: [sdk.serialize(a) for a in answers]),
         ),
     ]
 

@@ -14,13 +14,13 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
 from skill import handlers
 from skill.catalog import Catalog, default_catalog
+from skill.codec import ModelCodec
 from skill.persistence import PersistenceAdapter, create_persistence_adapter
 from skill.speech import SpeechRenderer
 
@@ -138,7 +138,7 @@ class StepCoach:
     ) -> None:
         self.catalog = catalog or default_catalog()
         self.renderer = renderer or SpeechRenderer()
-        self.serializer = DefaultSerializer()
+        self.serializer = ModelCodec()
         self.persistence_adapter = persistence_adapter
         self.clock = clock or handlers.utc_now
         self.skill: CustomSkill = self._build()
@@ -163,7 +163,7 @@ class StepCoach:
         """Answer one request envelope (parsed JSON) with a response envelope (JSON-ready)."""
         validate_envelope(envelope)
         try:
-            request_envelope = self.serializer.deserialize(json.dumps(envelope), RequestEnvelope)
+            request_envelope = self.serializer.from_data(envelope, RequestEnvelope)
             if request_envelope.request is None:
                 raise ValueError("no request")
         except Exception as error:  # the SDK raises bare exceptions on type mismatches

@@ -1,10 +1,14 @@
 """Speech rendering: a response key plus data becomes SSML, a reprompt and a card.
 
 Handlers decide, templates speak. Each response key is one Jinja file,
-``speech_templates/<locale>/<key>.ssml.j2``, defining the macros ``speech`` and, where
-they apply, ``reprompt``, ``card_title`` and ``card``. Locales fall back from the exact
-locale to its language to English (``en-GB`` -> ``en``), file by file, so a locale only
-overrides what it says differently.
+``speech_templates/<locale>/<key>.ssml.j2``, defining the blocks ``speech`` and, where
+they apply, ``reprompt``, ``card_title`` and ``card``. Each block is rendered on its own
+against one context, so a response costs one context and four generator runs (macros
+would build a module and four macro objects per response, twice the cost). The shared
+macro libraries ``_lib`` and ``_phrases`` are built once per locale and are globals
+(``lib``, ``phrases``) in every template. Locales fall back from the exact locale to its
+language to English (``en-GB`` -> ``en``), file by file, so a locale only overrides what it
+says differently.
 
 The environment is strict (a missing value is an error, never empty speech) and
 XML-autoescaped (a slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as
@@ -28,7 +32,8 @@ from skill.paths import SPEECH_TEMPLATES_DIR
 DEFAULT_LANGUAGE = "en"
 TEMPLATE_SUFFIX = ".ssml.j2"
 _LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
-_SPACES = re.compile(r"\s+")
+# Macro libraries every template sees as globals: template file -> global name.
+LIBRARIES = {"_phrases.ssml.j2": "phrases", "_lib.ssml.j2": "lib"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,8 @@ def locale_chain(locale: str | None) -> list[str]:
 
 
 def _squash(markup: str) -> str:
-    return _SPACES.sub(" ", markup).strip()
+    """Template layout whitespace (newlines, indentation) becomes single spaces."""
+    return " ".join(markup.split())
 
 
 def _pick(rng: random.Random) -> Callable[[Sequence[str]], str]:
@@ -108,6 +114,8 @@ class SpeechRenderer:
                 keep_trailing_newline=False,
             )
             environment.globals["pick"] = _pick(self.rng)
+            for file_name, global_name in LIBRARIES.items():  # _lib uses phrases: order matters
+                environment.globals[global_name] = environment.get_template(file_name).module
             self._environments[chain] = environment
         return environment
 
@@ -119,15 +127,20 @@ class SpeechRenderer:
 
     def render(self, key: str, locale: str | None, **data: Any) -> Rendered:
         template = self._environment(locale).get_template(key + TEMPLATE_SUFFIX)
-        module = template.make_module(data)
-        speech = _squash(str(module.speech()))
-        reprompt_macro = getattr(module, "reprompt", None)
-        reprompt = _squash(str(reprompt_macro())) if reprompt_macro else None
-        title_macro = getattr(module, "card_title", None)
-        card_macro = getattr(module, "card", None)
+        context = template.new_context(data)
+        blocks = template.blocks
+
+        def block(name: str) -> str | None:
+            render_block = blocks.get(name)
+            return _squash("".join(render_block(context))) if render_block else None
+
+        speech = block("speech")
+        reprompt = block("reprompt")
+        card_title = block("card_title")
+        card_text = block("card")
         return Rendered(
             speech=f"<speak>{speech}</speak>",
             reprompt=f"<speak>{reprompt}</speak>" if reprompt else None,
-            card_title=html.unescape(_squash(str(title_macro()))) if title_macro else "Step Coach",
-            card_text=html.unescape(_squash(str(card_macro()))) if card_macro else "",
+            card_title=html.unescape(card_title) if card_title else "Step Coach",
+            card_text=html.unescape(card_text) if card_text else "",
         )

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from skill.catalog import default_catalog
+from skill.pacing import PACES
+
 APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 USER_ID = "amzn1.ask.account.TESTUSER"
 _ids = itertools.count(1)
@@ -122,3 +125,53 @@ def turn_request(turn: Mapping[str, Any], attributes: Mapping[str, Any], new: bo
         new=new,
         locale=turn.get("locale", "en-US"),
     )
+
+
+# --- the exhaustive sweep: every request kind in every state ---------------------------
+def sweep_states() -> list[dict]:
+    """Session attributes for every workout, step, pace and pause/finish flag, and none."""
+    catalog = default_catalog()
+    states: list[dict] = [{}]
+    for workout, pace in itertools.product([*catalog.exercises, *catalog.routines], PACES):
+        for step in range(len(catalog.plan(workout).steps)):
+            for paused, finished in ((False, False), (True, False), (False, True)):
+                states.append(
+                    {
+                        "v": 1,
+                        "pace": pace,
+                        "safety_said": True,
+                        "workout": {
+                            "id": workout,
+                            "step": step,
+                            "paused": paused,
+                            "finished": finished,
+                        },
+                        "offer": {"id": workout, "step": step},
+                    }
+                )
+    return states
+
+
+def _ask(intent: str, **slots: str) -> dict:
+    return {"intent": intent, "slots": {k: slot(k, v) for k, v in slots.items()}}
+
+
+def sweep_requests() -> list[tuple[str, dict]]:
+    """One of every kind of request, as ``envelope()`` keyword arguments, with a label."""
+    builtins = ["Next", "Previous", "Repeat", "StartOver", "Pause", "Resume", "Help", "Stop"]
+    builtins += ["Cancel", "Fallback", "NavigateHome", "Yes", "No"]
+    return [
+        ("launch", {"request_type": "LaunchRequest"}),
+        ("start", _ask("StartWorkoutIntent", exercise="donkey kicks")),
+        ("start?", _ask("StartWorkoutIntent")),
+        ("start!", _ask("StartWorkoutIntent", exercise="yoga")),
+        ("knees", _ask("ProtectKneesIntent")),
+        ("explain", _ask("ExplainIntent", topic="glute medius")),
+        ("explain?", _ask("ExplainIntent")),
+        ("explain!", _ask("ExplainIntent", topic="tax")),
+        ("list", _ask("ListExercisesIntent")),
+        ("progress", _ask("ProgressIntent")),
+        ("pace", _ask("SetPaceIntent", pace="faster")),
+        ("pace!", _ask("SetPaceIntent", pace="sideways")),
+        *[(name, _ask(f"AMAZON.{name}Intent")) for name in builtins],
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from itertools import product
 
 import pytest
 
@@ -146,59 +145,12 @@ def test_templates_are_strict_and_escape_markup(renderer: SpeechRenderer) -> Non
 
 
 # --- every response on every path -------------------------------------------------------
-def _state_attributes() -> list[dict]:
-    catalog = default_catalog()
-    states: list[dict] = [{}]
-    for workout, pace in product([*catalog.exercises, *catalog.routines], PACES):
-        for step in range(len(catalog.plan(workout).steps)):
-            for paused, finished in ((False, False), (True, False), (False, True)):
-                states.append(
-                    {
-                        "v": 1,
-                        "pace": pace,
-                        "safety_said": True,
-                        "workout": {
-                            "id": workout,
-                            "step": step,
-                            "paused": paused,
-                            "finished": finished,
-                        },
-                        "offer": {"id": workout, "step": step},
-                    }
-                )
-    return states
-
-
-def _ask(intent: str, **slots: str) -> dict:
-    return {"intent": intent, "slots": {k: alexa.slot(k, v) for k, v in slots.items()}}
-
-
-def _requests() -> list[tuple[str, dict]]:
-    builtins = ["Next", "Previous", "Repeat", "StartOver", "Pause", "Resume", "Help", "Stop"]
-    builtins += ["Cancel", "Fallback", "NavigateHome", "Yes", "No"]
-    return [
-        ("launch", {"request_type": "LaunchRequest"}),
-        ("start", _ask("StartWorkoutIntent", exercise="donkey kicks")),
-        ("start?", _ask("StartWorkoutIntent")),
-        ("start!", _ask("StartWorkoutIntent", exercise="yoga")),
-        ("knees", _ask("ProtectKneesIntent")),
-        ("explain", _ask("ExplainIntent", topic="glute medius")),
-        ("explain?", _ask("ExplainIntent")),
-        ("explain!", _ask("ExplainIntent", topic="tax")),
-        ("list", _ask("ListExercisesIntent")),
-        ("progress", _ask("ProgressIntent")),
-        ("pace", _ask("SetPaceIntent", pace="faster")),
-        ("pace!", _ask("SetPaceIntent", pace="sideways")),
-        *[(name, _ask(f"AMAZON.{name}Intent")) for name in builtins],
-    ]
-
-
 def test_every_response_on_every_path_is_valid_alexa_output(coach) -> None:
     """Every request in every state, pace and locale: valid SSML, reprompt, card, sizes."""
     checked = 0
-    for attributes in _state_attributes():
+    for attributes in alexa.sweep_states():
         for locale in ("en-US", "en-GB") if attributes == {} else ("en-US",):
-            for name, spec in _requests():
+            for name, spec in alexa.sweep_requests():
                 request = alexa.envelope(attributes=attributes, locale=locale, **spec)
                 response = coach.handle(request)
                 body = response["response"]
