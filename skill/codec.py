@@ -15,6 +15,10 @@ in an unusual format, an unknown enum value) is handed to the SDK's own implemen
 which then succeeds or fails exactly as it always did. ``tests/test_codec.py`` checks
 equality against ``DefaultSerializer`` on every envelope the suite produces and on
 fuzzed ones.
+
+One deliberate difference: an Alexa timestamp ("...Z") gets the standard library's
+``datetime.UTC``. dateutil gives the same instant as ``tzutc()``, or as ``tzlocal()`` on
+a machine whose zone is UTC, so the SDK's own result depends on the host.
 """
 
 from __future__ import annotations
@@ -23,12 +27,11 @@ import decimal
 import json
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
-from dateutil.tz import tzutc
 
 Decoder = Callable[[Any], Any]
 Encoder = Callable[[Any], Any]
@@ -38,7 +41,6 @@ Encoder = Callable[[Any], Any]
 _UTC_TIMESTAMP = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z", re.ASCII
 )
-_UTC = tzutc()  # the tzinfo dateutil attaches to "Z", so results compare and print alike
 _LIST_TYPE = re.compile(r"list\[(.*)\]")
 _DICT_TYPE = re.compile(r"dict\(([^,]*), (.*)\)")
 
@@ -65,7 +67,7 @@ def _decode_timestamp(payload: Any) -> datetime:
             int(minute),
             int(second),
             int(fraction.ljust(6, "0")) if fraction else 0,
-            tzinfo=_UTC,
+            tzinfo=UTC,
         )
     except ValueError:  # month 13 and friends: let dateutil word the refusal
         raise _NotFastPath from None

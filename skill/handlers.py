@@ -240,6 +240,8 @@ class Handler(AbstractRequestHandler):
 
 def intent(*names: str) -> Callable[[HandlerInput], bool]:
     checks = [is_intent_name(name) for name in names]
+    if len(checks) == 1:
+        return checks[0]
     return lambda handler_input: any(check(handler_input) for check in checks)
 
 
@@ -485,30 +487,32 @@ def on_session_ended(turn: Turn) -> Response:
     return turn.handler_input.response_builder.response
 
 
+# The predicates never overlap, so order only sets how soon the SDK finds a handler: the
+# mid-workout controls, asked for most, come first.
 REQUEST_HANDLERS: list[AbstractRequestHandler] = [
+    Handler(intent("AMAZON.NextIntent"), on_next),
+    Handler(intent("AMAZON.RepeatIntent"), on_repeat),
+    Handler(intent("AMAZON.PreviousIntent"), on_previous),
+    Handler(intent("AMAZON.PauseIntent"), on_pause),
+    Handler(intent("AMAZON.ResumeIntent"), on_resume),
     Handler(is_request_type("LaunchRequest"), on_launch),
-    Handler(is_request_type("SessionEndedRequest"), on_session_ended),
-    Handler(is_request_type("AlexaSkillEvent.SkillDisabled"), on_skill_disabled),
-    Handler(is_request_type("AlexaSkillEvent.SkillEnabled"), on_skill_enabled),
-    Handler(is_request_type("System.ExceptionEncountered"), on_exception_encountered),
-    Handler(intent("ProgressIntent"), on_progress),
     Handler(intent("StartWorkoutIntent"), on_start_workout),
     Handler(intent("ProtectKneesIntent"), on_protect_knees),
     Handler(intent("ExplainIntent"), on_explain),
-    Handler(intent("ListExercisesIntent"), on_list),
-    Handler(intent("SetPaceIntent"), on_set_pace),
-    Handler(intent("AMAZON.NextIntent"), on_next),
-    Handler(intent("AMAZON.PreviousIntent"), on_previous),
-    Handler(intent("AMAZON.RepeatIntent"), on_repeat),
-    Handler(intent("AMAZON.StartOverIntent"), on_start_over),
-    Handler(intent("AMAZON.PauseIntent"), on_pause),
-    Handler(intent("AMAZON.ResumeIntent"), on_resume),
-    Handler(intent("AMAZON.HelpIntent"), on_help),
     Handler(intent("AMAZON.StopIntent", "AMAZON.CancelIntent"), on_stop),
-    Handler(intent("AMAZON.FallbackIntent"), on_fallback),
-    Handler(intent("AMAZON.NavigateHomeIntent"), on_home),
+    Handler(is_request_type("SessionEndedRequest"), on_session_ended),
     Handler(intent("AMAZON.YesIntent"), on_yes),
     Handler(intent("AMAZON.NoIntent"), on_no),
+    Handler(intent("SetPaceIntent"), on_set_pace),
+    Handler(intent("AMAZON.StartOverIntent"), on_start_over),
+    Handler(intent("ProgressIntent"), on_progress),
+    Handler(intent("ListExercisesIntent"), on_list),
+    Handler(intent("AMAZON.HelpIntent"), on_help),
+    Handler(intent("AMAZON.FallbackIntent"), on_fallback),
+    Handler(intent("AMAZON.NavigateHomeIntent"), on_home),
+    Handler(is_request_type("AlexaSkillEvent.SkillDisabled"), on_skill_disabled),
+    Handler(is_request_type("AlexaSkillEvent.SkillEnabled"), on_skill_enabled),
+    Handler(is_request_type("System.ExceptionEncountered"), on_exception_encountered),
 ]
 
 # Intent names the handlers answer; a consistency test checks them against every model.

@@ -62,12 +62,45 @@ def _squash(markup: str) -> str:
     return " ".join(markup.split())
 
 
-def _pick(rng: random.Random) -> Callable[[Sequence[str]], str]:
-    def pick(options: Sequence[str]) -> str:
-        """Vary a common phrase so the coach doesn't sound robotic."""
-        return rng.choice(list(options))
+def _pick(rng: random.Random) -> Callable[[Sequence[str], int | None], str]:
+    def pick(options: Sequence[str], n: int | None = None) -> str:
+        """Vary a common phrase so the coach doesn't sound robotic: at random, or the n-th."""
+        return rng.choice(list(options)) if n is None else options[n % len(options)]
 
     return pick
+
+
+# A paced set is a hundred-odd beats: rendering them was most of a paced step's cost
+# (~250 us), yet the words depend only on the locale and the script (which pacing.script
+# caches) and on the praise between sets. So each environment renders a script once per
+# variant (where the praise rotation starts) and reuses it; each request picks a variant
+# at random, so the praise still varies.
+PACED_VARIANTS = 5  # the praise options each locale offers
+
+
+class PacedSets:
+    """The ``paced(beats)`` template global: ``lib.beats`` rendered once per script and variant.
+
+    Keys are ``id(beats)``: pacing.script returns the same tuple for the same step and pace,
+    and each entry holds its tuple, so an id cannot be reused while cached. Callers that
+    pass fresh lists still get the right words, just no reuse; ``limit`` bounds the cache.
+    """
+
+    def __init__(self, beats: Callable[..., Any], rng: random.Random, limit: int = 4096) -> None:
+        self.beats = beats
+        self.rng = rng
+        self.limit = limit  # a few KB per entry; far above steps x paces x variants
+        self.cache: dict[tuple[int, int], tuple[Sequence[Any], Any]] = {}
+
+    def __call__(self, items: Sequence[Any]) -> Any:
+        variant = self.rng.randrange(PACED_VARIANTS)
+        key = (id(items), variant)
+        entry = self.cache.get(key)
+        if entry is None or entry[0] is not items:
+            if len(self.cache) >= self.limit:
+                self.cache.clear()
+            entry = self.cache[key] = (items, self.beats(items, variant))
+        return entry[1]
 
 
 class SpeechRenderer:
@@ -80,6 +113,9 @@ class SpeechRenderer:
         self.rng = rng or random.Random()
         self._environments: dict[tuple[str, ...], jinja2.Environment] = {}
         self._by_locale: dict[str | None, jinja2.Environment] = {}
+        # Each environment's globals as one plain dict: Template.new_context would flatten
+        # the ChainMap of template and environment globals on every render (~10 us).
+        self._globals: dict[jinja2.Environment, dict[str, Any]] = {}
         self.keys = sorted(
             path.name.removesuffix(TEMPLATE_SUFFIX)
             for path in (root / DEFAULT_LANGUAGE).glob(f"*{TEMPLATE_SUFFIX}")
@@ -116,7 +152,9 @@ class SpeechRenderer:
             environment.globals["pick"] = _pick(self.rng)
             for file_name, global_name in LIBRARIES.items():  # _lib uses phrases: order matters
                 environment.globals[global_name] = environment.get_template(file_name).module
+            environment.globals["paced"] = PacedSets(environment.globals["lib"].beats, self.rng)
             self._environments[chain] = environment
+            self._globals[environment] = dict(environment.globals)
         return environment
 
     def preload(self, locale: str) -> None:
@@ -126,9 +164,12 @@ class SpeechRenderer:
             environment.get_template(key + TEMPLATE_SUFFIX)
 
     def render(self, key: str, locale: str | None, **data: Any) -> Rendered:
-        template = self._environment(locale).get_template(key + TEMPLATE_SUFFIX)
-        context = template.new_context(data)
+        environment = self._environment(locale)
+        template = environment.get_template(key + TEMPLATE_SUFFIX)
         blocks = template.blocks
+        context = environment.context_class(
+            environment, {**self._globals[environment], **data}, template.name, blocks
+        )
 
         def block(name: str) -> str | None:
             render_block = blocks.get(name)

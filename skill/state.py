@@ -87,7 +87,7 @@ def _parse(attributes: object, catalog: Catalog) -> State:
     safety_said = attributes.get("safety_said", False)
     if pace not in PACES or not isinstance(safety_said, bool):
         raise ValueError("bad pace or flag")
-    state = State(pace=pace, safety_said=safety_said)
+    fields: dict[str, Any] = {"pace": pace, "safety_said": safety_said}
     workout = attributes.get("workout")
     if workout is not None:
         if not isinstance(workout, dict):
@@ -100,7 +100,7 @@ def _parse(attributes: object, catalog: Catalog) -> State:
             raise ValueError("step out of range")
         if not isinstance(paused, bool) or not isinstance(finished, bool):
             raise TypeError("flags")
-        state = replace(state, workout=workout_id, step=step, paused=paused, finished=finished)
+        fields.update(workout=workout_id, step=step, paused=paused, finished=finished)
     offer = attributes.get("offer")
     if offer is not None:
         if not isinstance(offer, dict):
@@ -113,5 +113,5 @@ def _parse(attributes: object, catalog: Catalog) -> State:
             raise TypeError("offer flag")
         if not 0 <= offer_step < len(catalog.plan(offer_id).steps):
             raise ValueError("offer step out of range")
-        state = replace(state, offer=Offer(offer_id, offer_step, resume))
-    return state
+        fields["offer"] = Offer(offer_id, offer_step, resume)
+    return State(**fields)  # built once: dataclasses.replace costs a few microseconds each

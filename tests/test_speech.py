@@ -1,0 +1,72 @@
+"""The renderer's paced-set cache: same words as a fresh render, varied praise, bounded."""
+
+from __future__ import annotations
+
+import html
+import random
+import re
+
+import pytest
+
+from skill import pacing
+from skill.catalog import default_catalog
+from skill.speech import PACED_VARIANTS, PacedSets, SpeechRenderer
+
+PRAISE = re.compile(r"<s>(?:And release\. )?([^<]*)</s>")
+
+
+def paced_step():
+    """A step of the knee routine with several sets (praise after each)."""
+    plan = default_catalog().plan("protect_knees")
+    return next(step for step in plan.steps if step.step.paced and step.sets > 1)
+
+
+def praises(ssml: str, locale_options: set[str]) -> list[str]:
+    found = (html.unescape(text) for text in PRAISE.findall(ssml))  # "That&#39;s it."
+    return [text for text in found if text in locale_options]
+
+
+def test_a_cached_paced_set_is_what_the_template_renders(renderer: SpeechRenderer) -> None:
+    items = pacing.script(paced_step(), "normal")
+    environment = renderer._environment("en-US")
+    paced = environment.globals["paced"]
+    fresh = {str(environment.globals["lib"].beats(items, v)) for v in range(PACED_VARIANTS)}
+    seen = {str(paced(items)) for _ in range(200)}
+    assert seen == fresh  # every variant, each exactly as rendered without the cache
+    assert str(paced(items)) in fresh
+
+
+@pytest.mark.parametrize(
+    ("locale", "options"),
+    [
+        ("en-US", {"Nice work.", "Great job.", "Well done.", "Good work.", "That's it."}),
+        ("en-GB", {"Nice work.", "Lovely.", "Well done.", "Good effort.", "Spot on."}),
+    ],
+)
+def test_praise_between_sets_still_varies_and_is_the_locales(locale, options) -> None:
+    renderer = SpeechRenderer(rng=random.Random(1))
+    paced = renderer._environment(locale).globals["paced"]
+    items = pacing.script(paced_step(), "normal")
+    sets = sum(1 for beat in items if beat.kind in ("set_done", "release"))
+    said = [praises(str(paced(items)), options) for _ in range(50)]
+    assert all(len(praise) == sets for praise in said)  # one per set, all the locale's
+    assert len({tuple(praise) for praise in said}) > 1  # and not the same every time
+
+
+def test_a_seed_pins_the_paced_variant() -> None:
+    items = pacing.script(paced_step(), "slow")
+
+    def run(seed: int) -> list[str]:
+        paced = SpeechRenderer(rng=random.Random(seed))._environment("en-US").globals["paced"]
+        return [str(paced(items)) for _ in range(5)]
+
+    assert run(4) == run(4)
+
+
+def test_the_cache_stays_bounded_for_callers_that_pass_fresh_lists() -> None:
+    environment = SpeechRenderer()._environment("en-US")
+    paced = PacedSets(environment.globals["lib"].beats, random.Random(2), limit=8)
+    items = pacing.script(paced_step(), "fast")
+    outputs = {str(paced(list(items))) for _ in range(100)}
+    assert len(paced.cache) <= 8
+    assert outputs == {str(environment.globals["lib"].beats(items, v)) for v in range(5)}
