@@ -64,7 +64,10 @@ class Turn:
         self._record: dict[str, Any] | None = None
         envelope = handler_input.request_envelope
         self.locale = getattr(envelope.request, "locale", None) or "en-US"
-        attributes = handler_input.attributes_manager.session_attributes
+        # Skill events and exception reports come without a session (and the SDK raises
+        # when asked for its attributes): they start from a fresh state.
+        in_session = envelope.session is not None
+        attributes = handler_input.attributes_manager.session_attributes if in_session else None
         self.state, self.tampered = parse_state(attributes, catalog)
         self.next_state = self.state
         self.saved_progress = True
@@ -566,7 +569,7 @@ class SaveTurn(AbstractResponseInterceptor):
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
         turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
-        if turn is not None:
+        if turn is not None and handler_input.request_envelope.session is not None:
             handler_input.attributes_manager.session_attributes = turn.next_state.to_attributes()
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from skill.catalog import default_catalog
+from skill.core import IN_SESSION_REQUEST_TYPES
 from skill.pacing import PACES
 
 APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
@@ -79,7 +80,7 @@ def envelope(
     request.update(extra_request or {})
     application = {"applicationId": application_id}
     user = {"userId": user_id}
-    return {
+    envelope: dict[str, Any] = {
         "version": "1.0",
         "session": {
             "new": new,
@@ -98,6 +99,9 @@ def envelope(
         },
         "request": request,
     }
+    if request["type"] not in IN_SESSION_REQUEST_TYPES:
+        del envelope["session"]  # skill events and exception reports come without one
+    return envelope
 
 
 _TAGS = re.compile(r"<[^>]+>")

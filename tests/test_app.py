@@ -77,6 +77,37 @@ def test_malformed_bodies_get_4xx_json(client, body, status, reason) -> None:
     assert "Traceback" not in answer.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("request_type", ["LaunchRequest", "SessionEndedRequest", "IntentRequest"])
+def test_an_in_session_request_without_a_session_is_a_bad_request(client, request_type) -> None:
+    envelope = alexa.envelope(
+        request_type, intent="AMAZON.NextIntent" if "Intent" in request_type else None
+    )
+    del envelope["session"]
+    answer = post(client, envelope)
+    assert answer.status_code == 400
+    assert answer.json == {
+        "error": "invalid_envelope",
+        "message": f"a {request_type} needs a session",
+    }
+
+
+@pytest.mark.parametrize(
+    "request_type",
+    [
+        "AlexaSkillEvent.SkillEnabled",
+        "AlexaSkillEvent.SkillDisabled",
+        "System.ExceptionEncountered",
+    ],
+)
+def test_out_of_session_requests_are_answered_without_session_attributes(client, request_type):
+    envelope = alexa.envelope(request_type)
+    assert "session" not in envelope  # as Alexa sends them
+    answer = post(client, envelope)
+    assert answer.status_code == 200
+    assert "sessionAttributes" not in answer.json
+    assert "outputSpeech" not in answer.json["response"]
+
+
 def test_unknown_request_type_is_a_bad_request(client) -> None:
     answer = post(client, alexa.envelope("Alexa.Presentation.APL.UserEvent"))
     assert answer.status_code == 400

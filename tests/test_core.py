@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from skill import handlers
 from skill.catalog import CatalogError, default_catalog, parse_catalog
-from skill.core import InvalidRequest, validate_envelope
+from skill.core import InvalidRequest, _too_deep, validate_envelope
 from skill.state import State, parse_state
 
 import alexa
@@ -196,3 +196,25 @@ def test_deeply_nested_envelopes_are_refused_before_anything_recurses(coach) -> 
         coach.handle(request)
     shallow = alexa.envelope(intent="AMAZON.NextIntent", attributes={"a": [[[{"b": 1}]]]})
     assert coach.handle(shallow)["response"]["outputSpeech"]
+
+
+def nesting(value: object) -> int:
+    """Levels of non-empty containers, recursively: the reference for ``_too_deep``."""
+    children = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, dict | list) or not value:
+        return 0
+    return 1 + max(nesting(child) for child in children)
+
+
+json_data = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+@given(json_data, st.integers(1, 8))
+def test_depth_check_agrees_with_a_recursive_count(value: object, limit: int) -> None:
+    assert _too_deep(value, limit) == (nesting(value) > limit)
