@@ -136,7 +136,7 @@ def ratio_lines(endpoint: dict[str, list[WrkResult]]) -> list[str]:
         p99_met = found.p99 <= MAX_P99_RATIO
         lines.append(
             f"- {labels[key]} vs {labels[BASELINES[key]]}: requests/s ratio "
-            f"**{found.throughput:.2f}** (target ≥ {MIN_THROUGHPUT_RATIO}: "
+            f"**{found.throughput:.3f}** (target ≥ {MIN_THROUGHPUT_RATIO}: "
             f"{'met' if throughput_met else 'missed'}), p99 ratio **{found.p99:.1f}x** "
             f"(target ≤ {MAX_P99_RATIO:.0f}x: {'met' if p99_met else 'missed'}); server CPU "
             f"per request {found.cpu:.1f}x the bare app's"

@@ -113,6 +113,12 @@ def alexa_request():
             status = 400
             return error(400, "invalid_envelope", invalid.reason)
         return jsonify(answer)
+    except HTTPException as refused:  # 413 and friends, answered by _http_error
+        status = refused.code or 500
+        raise
+    except Exception:  # a bug, answered by _internal_error
+        status = 500
+        raise
     finally:
         if access_log.isEnabledFor(logging.INFO):
             request_type, intent, user = _describe(envelope)

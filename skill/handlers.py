@@ -21,6 +21,7 @@ from ask_sdk_core.dispatch_components import (
     AbstractRequestInterceptor,
     AbstractResponseInterceptor,
 )
+from ask_sdk_core.exceptions import DispatchException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.utils import is_intent_name, is_request_type
@@ -585,13 +586,16 @@ class CatchAll(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         request = handler_input.request_envelope.request
-        log.exception(
-            "handler failed: %s %s",
-            getattr(request, "object_type", "?"),
-            getattr(getattr(request, "intent", None), "name", ""),
-        )
+        kind = getattr(request, "object_type", "?")
+        name = getattr(getattr(request, "intent", None), "name", "")
         turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
         if not isinstance(turn, Turn):
             turn = Turn(handler_input, self.catalog, self.renderer)
         handler_input.response_builder = ResponseFactory()  # nothing half-built survives
+        if isinstance(exception, DispatchException):
+            # An intent no handler knows (a model newer than this code, say): not a bug
+            # here, and the user is best served as if Alexa had sent a FallbackIntent.
+            log.warning("no handler for %s %s; answered as a fallback", kind, str(name)[:60])
+            return on_fallback(turn)
+        log.exception("handler failed: %s %s", kind, name)
         return turn.reply("error", turn.state, plan=turn.plan)

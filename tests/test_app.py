@@ -125,15 +125,23 @@ def test_unknown_path_is_404_json(client) -> None:
     assert client.get("/nope").json["error"] == "not_found"
 
 
-def test_a_real_bug_is_a_500_json_without_trace(coach, monkeypatch) -> None:
+def test_a_real_bug_is_a_500_json_without_trace(coach, monkeypatch, caplog) -> None:
     app = create_app({config.VERIFY: False, "STEP_COACH_COACH": coach})
     monkeypatch.setattr(coach, "handle", lambda envelope: 1 / 0)
-    answer = post(app.test_client(), alexa.envelope())
+    with caplog.at_level(logging.INFO, logger="skill.access"):
+        answer = post(app.test_client(), alexa.envelope())
     assert answer.status_code == 500
     assert answer.json == {
         "error": "internal_error",
         "message": "Something went wrong on our side.",
     }
+    assert "LaunchRequest - user=" in caplog.text and "status=500" in caplog.text
+
+
+def test_the_log_line_has_the_status_of_a_refused_body(client, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="skill.access"):
+        assert post(client, b"x" * (200 * 1024)).status_code == 413
+    assert "status=413" in caplog.text
 
 
 def test_verification_is_on_by_default(coach, monkeypatch) -> None:

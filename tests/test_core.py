@@ -36,10 +36,13 @@ def test_catch_all_apologises_and_keeps_the_session(coach, monkeypatch) -> None:
     assert "Step 2 of 3" in alexa.plain(after["response"]["outputSpeech"]["ssml"])
 
 
-def test_an_intent_no_handler_knows_gets_an_apology(coach) -> None:
+def test_an_intent_no_handler_knows_is_answered_as_a_fallback(coach, caplog) -> None:
     response = coach.handle(alexa.envelope(intent="OrderPizzaIntent"))
-    assert "Sorry" in response["response"]["outputSpeech"]["ssml"]
+    speech = alexa.plain(response["response"]["outputSpeech"]["ssml"])
+    assert "Sorry, Step Coach can't help with that." in speech
     assert response["response"]["shouldEndSession"] is False
+    assert "no handler for IntentRequest OrderPizzaIntent" in caplog.text
+    assert "Traceback" not in caplog.text  # a warning, not an error with a stack
 
 
 def test_a_rejected_response_report_is_logged_and_not_answered(coach, caplog) -> None:
