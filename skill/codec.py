@@ -49,8 +49,8 @@ class _NotFastPath(Exception):
     """The payload needs the SDK's general deserializer (which may then refuse it)."""
 
 
-def _decode_object(payload: Any) -> Any:
-    return payload
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _decode_timestamp(payload: Any) -> datetime:
@@ -149,13 +149,13 @@ class ModelCodec(DefaultSerializer):
             return decode_dict
         native = self.NATIVE_TYPES_MAPPING.get(type_name)
         if native is object:
-            return _decode_object
+            return _identity
         if native is datetime:
             return _decode_timestamp
-        if native is not None and native is not date:
-            return _primitive_decoder(native)
         if native is date:
-            raise _NotFastPath
+            raise _NotFastPath  # dates alone: dateutil, as the SDK does
+        if native is not None:
+            return _primitive_decoder(native)
         return self._model_decoder(self._load_class(type_name))
 
     def _load_class(self, class_name: str) -> type:
@@ -185,8 +185,7 @@ class ModelCodec(DefaultSerializer):
             field_map.get(attribute, attribute): (attribute, type_name)
             for attribute, type_name in model.deserialized_types.items()
         }
-        decoders = self._decoders
-        build = self._decoder
+        decoder_for = self._decoder
 
         def decode_model(payload: Any) -> Any:
             if type(payload) is not dict:
@@ -199,11 +198,10 @@ class ModelCodec(DefaultSerializer):
                     unknown.append(key)
                     continue
                 attribute, type_name = field
-                if value is not None and type_name != "object":
-                    if type_name == "str" and type(value) is str:
-                        pass
-                    else:
-                        value = (decoders.get(type_name) or build(type_name))(value)
+                # None, raw objects and strings (most fields) need no decoder call
+                as_is = value is None or type_name == "object"
+                if not (as_is or (type_name == "str" and type(value) is str)):
+                    value = decoder_for(type_name)(value)
                 setattr(instance, attribute, value)
             for key in unknown:  # the SDK keeps unknown fields as they came, after the rest
                 setattr(instance, key, payload[key])
@@ -245,7 +243,7 @@ class ModelCodec(DefaultSerializer):
     def _build_encoder(self, kind: type) -> Encoder:
         serialize = self.serialize
         if issubclass(kind, self.PRIMITIVE_TYPES):
-            return _decode_object
+            return _identity
         if issubclass(kind, list):
             return lambda obj: [serialize(item) for item in obj]
         if issubclass(kind, tuple):
