@@ -1,5 +1,5 @@
 """Talk to Step Coach on this computer: ``python local_runner.py --help``."""
 
-from skill.runner import main
+from skill.local.cli import main
 
 raise SystemExit(main())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import endpoint, inprocess, machine, report
 from bench import runner as runner_bench
-from skill.core import StepCoach
+from skill.coach.step_coach import StepCoach
 
 PHASES = ("endpoint", "inprocess", "runner")
 

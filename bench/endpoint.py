@@ -9,27 +9,24 @@ timestamp tolerance.
 
 from __future__ import annotations
 
-import functools
 import http.client
-import importlib.util
 import json
 import os
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 
 from bench import machine
-from bench import server as servers
 from bench.scenario import APPLICATION_ID, SESSION, bodies, envelope
 from bench.signed_app import PKI_DIR
-from skill.core import StepCoach
+from skill.coach.step_coach import StepCoach
+from tests.support import servers
+from tests.support.signing import TestAlexaSigner
 
 LUA_SCRIPT = Path(__file__).with_name("mix.lua")
 BASE_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -226,22 +223,9 @@ CASES = (
 )
 
 
-@functools.cache
-def test_signing() -> ModuleType:
-    """tests/signing.py (the test CA), loaded by path: tests/ is not a package."""
-    path = servers.PROJECT_DIR / "tests" / "signing.py"
-    spec = importlib.util.spec_from_file_location("signing", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("signing", module)  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
 def write_pki(folder: Path) -> None:
     """Write what bench.signed_app needs: the public PKI and a freshly signed request."""
-    signer = test_signing().TestAlexaSigner.valid()
+    signer = TestAlexaSigner.valid()
     (folder / "root.pem").write_bytes(signer.root_pem)
     (folder / "chain.pem").write_bytes(signer.chain_pem)
     (folder / "cert_url.txt").write_text(signer.cert_url)
@@ -289,7 +273,7 @@ def run_cases(
     one app only, and a skill run is compared with the bare run of the same round.
     """
     coach = coach or StepCoach()
-    sign = test_signing().TestAlexaSigner.valid().sign
+    sign = TestAlexaSigner.valid().sign
     chosen = [case for case in CASES if keys is None or case.key in keys]
     runs: dict[str, list[WrkResult]] = {case.key: [] for case in chosen}
     with ExitStack() as stack:

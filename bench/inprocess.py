@@ -20,8 +20,8 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
 from bench.scenario import conversation
-from bench.server import PROJECT_DIR
-from skill.core import StepCoach
+from skill.coach.step_coach import StepCoach
+from tests.support.servers import PROJECT_DIR
 
 # The request types reported, by their label in bench.scenario.SESSION (first match).
 REQUEST_TYPES = (
@@ -36,7 +36,7 @@ REQUEST_TYPES = (
 _COLD_START_SCRIPT = """
 import json, sys, time
 started = time.perf_counter()
-from skill.core import StepCoach
+from skill.coach.step_coach import StepCoach
 imported = time.perf_counter()
 coach = StepCoach()
 built = time.perf_counter()
@@ -146,9 +146,9 @@ def parts(coach: StepCoach, number: int) -> list[Timing]:
 
 def verification(coach: StepCoach, number: int) -> Timing:
     """One ``RequestVerifier.verify`` with signature checks ON and a warm chain cache."""
-    from bench.endpoint import test_signing  # the test CA; loaded only when measured
+    from tests.support.signing import TestAlexaSigner  # the test CA; loaded when measured
 
-    signer = test_signing().TestAlexaSigner.valid()
+    signer = TestAlexaSigner.valid()
     verifier = signer.verifier()
     headers, body = signer.signed(conversation(coach)[3][1])
     envelope = json.loads(body)

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.server import PROJECT_DIR
-from skill.core import StepCoach
-from skill.envelopes import LocalSession
-from skill.nlu import LocalNLU
-from skill.tts import Speaker
+from skill.coach.step_coach import StepCoach
+from skill.local.nlu import LocalNLU
+from skill.local.session import LocalSession
+from skill.local.speaker import Speaker
+from tests.support.runner import run_local_runner
 
 TURNS = ("open step coach", "start russian push ups", "next", "why do glutes matter", "stop")
 ONE_SHOT = ("--mute", "--new-user", "--say", "start russian push ups")
@@ -121,14 +119,7 @@ def one_shot(runs: int = 3) -> float:
         env = {**os.environ, "STEP_COACH_DB": str(Path(folder) / "runner.sqlite3")}
         for _ in range(runs):
             started = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "local_runner.py", *ONE_SHOT],
-                cwd=PROJECT_DIR,
-                env=env,
-                capture_output=True,
-                timeout=120,
-                check=True,
-            )
+            run_local_runner(*ONE_SHOT, env=env, check=True)
             samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
 

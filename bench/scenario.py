@@ -12,10 +12,11 @@ import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from skill.core import StepCoach
+from skill.alexa import requests
+from skill.coach.step_coach import StepCoach
 
 APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-0000000bench"
 _ids = itertools.count(1)
@@ -55,22 +56,6 @@ SESSION: tuple[Turn, ...] = (
 )
 
 
-def _slot(name: str, spoken: str, resolved: str | None) -> dict[str, Any]:
-    """A filled slot with its entity resolution, matched or not, as Alexa sends it."""
-    authority: dict[str, Any] = {
-        "authority": f"amzn1.er-authority.echo-sdk.{APPLICATION_ID}.{name.upper()}",
-        "status": {"code": "ER_SUCCESS_MATCH" if resolved else "ER_SUCCESS_NO_MATCH"},
-    }
-    if resolved:
-        authority["values"] = [{"value": {"name": spoken, "id": resolved}}]
-    return {
-        "name": name,
-        "value": spoken,
-        "confirmationStatus": "NONE",
-        "resolutions": {"resolutionsPerAuthority": [authority]},
-    }
-
-
 def envelope(
     turn: Turn,
     attributes: Mapping[str, Any],
@@ -80,38 +65,29 @@ def envelope(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """An Alexa request envelope for one turn, stamped ``now`` (signature checks need it fresh)."""
-    request: dict[str, Any] = {
-        "type": turn.request_type,
-        "requestId": f"amzn1.echo-api.request.bench-{next(_ids)}",
-        "timestamp": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "locale": "en-US",
-    }
+    fields: dict[str, Any] = {}
     if turn.intent:
-        slots = {name: _slot(name, *value) for name, value in (turn.slots or {}).items()}
-        request["intent"] = {"name": turn.intent, "confirmationStatus": "NONE", "slots": slots}
-    if turn.request_type == "SessionEndedRequest":
-        request["reason"] = "USER_INITIATED"
-    application = {"applicationId": APPLICATION_ID}
-    user_block = {"userId": f"amzn1.ask.account.BENCHUSER{user:04d}"}
-    return {
-        "version": "1.0",
-        "session": {
-            "new": new,
-            "sessionId": f"amzn1.echo-api.session.bench-{user:04d}",
-            "application": application,
-            "user": user_block,
-            "attributes": dict(attributes),
-        },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user_block,
-                "device": {"deviceId": "amzn1.ask.device.BENCH", "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
-            }
-        },
-        "request": request,
-    }
+        slots = {
+            name: requests.slot(name, spoken, resolved_id=resolved, application_id=APPLICATION_ID)
+            for name, (spoken, resolved) in (turn.slots or {}).items()
+        }
+        fields["intent"] = requests.intent(turn.intent, slots)
+    body = requests.request(
+        turn.request_type,
+        now=now,
+        request_id=f"amzn1.echo-api.request.bench-{next(_ids)}",
+        **fields,
+    )
+    identity = requests.Identity(
+        APPLICATION_ID, f"amzn1.ask.account.BENCHUSER{user:04d}", "amzn1.ask.device.BENCH"
+    )
+    return requests.envelope(
+        body,
+        identity,
+        session_id=f"amzn1.echo-api.session.bench-{user:04d}",
+        new=new,
+        attributes=attributes,
+    )
 
 
 def conversation(

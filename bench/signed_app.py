@@ -18,9 +18,9 @@ from pathlib import Path
 from flask import Flask
 
 from bench.scenario import APPLICATION_ID
-from skill import config
-from skill.app import create_app as create_skill_app
-from skill.verification import RequestVerifier
+from skill import settings
+from skill.serve.app import create_app as create_skill_app
+from skill.serve.verification import RequestVerifier
 
 # Folder holding root.pem, chain.pem, cert_url.txt and warmup.json (written by the driver).
 PKI_DIR = "STEP_COACH_BENCH_PKI"
@@ -52,8 +52,8 @@ def create_app() -> Flask:
     verifier.verify(warmup["headers"], body, json.loads(body))  # fills the chain cache
     return create_skill_app(
         {
-            config.VERIFY: True,
-            config.SKILL_ID: (APPLICATION_ID,),
+            settings.VERIFY: True,
+            settings.SKILL_ID: (APPLICATION_ID,),
             "STEP_COACH_VERIFIER": verifier,
         }
     )

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import server as servers
-from bench.endpoint import SIGNED_APP, SKILL_APP, test_signing, write_pki
+from bench.endpoint import SIGNED_APP, SKILL_APP, write_pki
 from bench.scenario import APPLICATION_ID, SESSION, Turn, envelope
 from bench.signed_app import PKI_DIR
+from tests.support import servers
+from tests.support.signing import TestAlexaSigner
 
 # What a response must be for the request to count as handled correctly.
 OK_200 = "200"  # a valid conversation turn
@@ -459,7 +460,7 @@ class Traffic:
 
     def _signed(self, probe: Probe) -> Probe:
         """The same request to the verifying server: signed, or signed and then broken."""
-        signer = test_signing().TestAlexaSigner.valid()
+        signer = TestAlexaSigner.valid()
         headers = {**probe.headers, **signer.sign(probe.body)}
         if probe.kind != "turn" or self.rng.random() < 0.7:
             return replace(probe, signed=True, headers=headers, expect=_signed_expectation(probe))

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from skill.core import StepCoach
-from skill.speech import SpeechRenderer
-
-import servers
+from skill.coach.speech import SpeechRenderer
+from skill.coach.step_coach import StepCoach
+from tests.support import servers
 
 # Nothing in the suite writes to the project's var/ store: tests that need storage bring
 # their own (SQLite in tmp_path, dynalite). Subprocesses (gunicorn, the runner) inherit this.

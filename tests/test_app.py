@@ -5,22 +5,22 @@ from __future__ import annotations
 import json
 import logging
 
+import hypothesis
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
-from skill import config
-from skill.app import create_app, settings_from_environment
-
-import alexa
-from signing import TestAlexaSigner
-from test_conversations import FLOWS, check_turn, load
+from skill import settings
+from skill.serve.app import create_app, settings_from_environment
+from tests.support import alexa
+from tests.support.conversations import FLOWS, check_turn, load
+from tests.support.signing import TestAlexaSigner
 
 
 @pytest.fixture(scope="module")
 def dev_app(coach):
     """Verification explicitly off, as for local development."""
-    return create_app({config.VERIFY: False, "STEP_COACH_COACH": coach})
+    return create_app({settings.VERIFY: False, "STEP_COACH_COACH": coach})
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_unknown_path_is_404_json(client) -> None:
 
 
 def test_a_real_bug_is_a_500_json_without_trace(coach, monkeypatch, caplog) -> None:
-    app = create_app({config.VERIFY: False, "STEP_COACH_COACH": coach})
+    app = create_app({settings.VERIFY: False, "STEP_COACH_COACH": coach})
     monkeypatch.setattr(coach, "handle", lambda envelope: 1 / 0)
     with caplog.at_level(logging.INFO, logger="skill.access"):
         answer = post(app.test_client(), alexa.envelope())
@@ -145,29 +145,29 @@ def test_the_log_line_has_the_status_of_a_refused_body(client, caplog) -> None:
 
 
 def test_verification_is_on_by_default(coach, monkeypatch) -> None:
-    monkeypatch.delenv(config.VERIFY, raising=False)
+    monkeypatch.delenv(settings.VERIFY, raising=False)
     app = create_app({"STEP_COACH_COACH": coach})
-    assert app.config[config.VERIFY] is True
+    assert app.config[settings.VERIFY] is True
     answer = post(app.test_client(), alexa.envelope())  # unsigned
     assert answer.status_code == 400
     assert answer.is_json
 
 
 def test_only_an_explicit_zero_turns_verification_off(caplog) -> None:
-    assert settings_from_environment({config.VERIFY: "0"})[config.VERIFY] is False
-    assert settings_from_environment({config.VERIFY: "1"})[config.VERIFY] is True
-    assert settings_from_environment({config.VERIFY: "yes please"})[config.VERIFY] is True
-    assert config.VERIFY not in settings_from_environment({})
+    assert settings_from_environment({settings.VERIFY: "0"})[settings.VERIFY] is False
+    assert settings_from_environment({settings.VERIFY: "1"})[settings.VERIFY] is True
+    assert settings_from_environment({settings.VERIFY: "yes please"})[settings.VERIFY] is True
+    assert settings.VERIFY not in settings_from_environment({})
     with caplog.at_level(logging.WARNING, logger="skill.app"):
-        create_app({config.VERIFY: False})
+        create_app({settings.VERIFY: False})
     assert "VERIFICATION IS OFF" in caplog.text
 
 
 def test_application_id_is_checked_even_without_signatures(coach) -> None:
     app = create_app(
         {
-            config.VERIFY: False,
-            config.SKILL_ID: ("amzn1.ask.skill.mine",),
+            settings.VERIFY: False,
+            settings.SKILL_ID: ("amzn1.ask.skill.mine",),
             "STEP_COACH_COACH": coach,
         }
     )
@@ -179,8 +179,8 @@ def test_application_id_is_checked_even_without_signatures(coach) -> None:
 
 
 def test_skill_ids_from_the_environment() -> None:
-    parsed = settings_from_environment({config.SKILL_ID: " a, b ,,c "})
-    assert parsed[config.SKILL_ID] == ("a", "b", "c")
+    parsed = settings_from_environment({settings.SKILL_ID: " a, b ,,c "})
+    assert parsed[settings.SKILL_ID] == ("a", "b", "c")
 
 
 def test_the_log_line_has_no_user_id(client, caplog) -> None:
@@ -201,7 +201,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis.settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     st.one_of(
         st.binary(max_size=300),
@@ -246,7 +246,7 @@ def _secure_app():
     """Verification on, trusting only the test CA, so fuzzing never reaches the network."""
     if "app" not in _secure:
         verifier = TestAlexaSigner.valid().verifier()
-        _secure["app"] = create_app({config.VERIFY: True, "STEP_COACH_VERIFIER": verifier})
+        _secure["app"] = create_app({settings.VERIFY: True, "STEP_COACH_VERIFIER": verifier})
     return _secure["app"]
 
 
@@ -328,10 +328,10 @@ def test_refused_requests_get_the_right_status_and_reason(
 @pytest.fixture(scope="module")
 def live_endpoint():
     """The endpoint under a real gunicorn with verification explicitly off."""
-    import servers
+    from tests.support import servers
 
-    with servers.gunicorn(env={config.VERIFY: "0"}) as url:
-        yield url
+    with servers.gunicorn(env={settings.VERIFY: "0"}) as server:
+        yield server.url
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=[path.stem for path in FLOWS])

@@ -25,11 +25,10 @@ from ask_sdk_model.ui import PlayBehavior, SsmlOutputSpeech
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill.codec import ModelCodec
-from skill.envelopes import LocalSession
-from skill.nlu import LocalNLU
-
-import alexa
+from skill.alexa.codec import ModelCodec
+from skill.local.nlu import LocalNLU
+from skill.local.session import LocalSession
+from tests.support import alexa
 
 SDK = DefaultSerializer()
 

@@ -7,15 +7,14 @@ import random
 
 import pytest
 
-from skill import handlers
-from skill.catalog import default_catalog
-from skill.interaction_model import build_model, language_data, model_path, render_model
-from skill.pacing import PACES
-from skill.paths import SPEECH_TEMPLATES_DIR
-from skill.speech import TEMPLATE_SUFFIX, SpeechRenderer, locale_chain
-from skill.ssml import validate_alexa_ssml
-
-import alexa
+from skill.alexa.ssml_rules import validate_alexa_ssml
+from skill.coach import handlers
+from skill.coach.catalog import default_catalog
+from skill.coach.interaction_model import build_model, language_data, model_path, render_model
+from skill.coach.pacing import PACES
+from skill.coach.speech import TEMPLATE_SUFFIX, SpeechRenderer, locale_chain
+from skill.settings import SPEECH_TEMPLATES_DIR
+from tests.support import alexa
 
 LOCALES = language_data()["locales"]
 # Custom intents people phrase in many ways: each needs at least twenty samples.

@@ -8,12 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill import handlers
-from skill.catalog import CatalogError, default_catalog, parse_catalog
-from skill.core import InvalidRequest, _too_deep, validate_envelope
-from skill.state import State, parse_state
-
-import alexa
+from skill.alexa.envelope import InvalidRequest, _too_deep, validate_envelope
+from skill.coach import handlers
+from skill.coach.catalog import CatalogError, default_catalog, parse_catalog
+from skill.coach.state import State, parse_state
+from tests.support import alexa
 
 
 def test_catch_all_apologises_and_keeps_the_session(coach, monkeypatch) -> None:
@@ -180,14 +179,16 @@ def test_inconsistent_catalogs_fail_at_load(breakage) -> None:
 
 
 def test_the_lambda_entry_point_answers_with_the_same_skill(monkeypatch) -> None:
-    from skill import lambda_function
+    from skill.lambda_function import lambda_handler
+    from skill.serve import lambda_handler as entry
 
-    monkeypatch.setattr(lambda_function, "_coach", None)
-    answer = lambda_function.lambda_handler(alexa.envelope(intent="ProtectKneesIntent"), None)
+    assert lambda_handler is entry.lambda_handler  # the name deployments configure
+    monkeypatch.setattr(entry, "_coach", None)
+    answer = lambda_handler(alexa.envelope(intent="ProtectKneesIntent"), None)
     assert "knee protection routine" in alexa.plain(answer["response"]["outputSpeech"]["ssml"])
-    assert lambda_function._coach is not None  # built once, kept for the next invocation
+    assert entry._coach is not None  # built once, kept for the next invocation
     with pytest.raises(InvalidRequest):
-        lambda_function.lambda_handler({"version": "1.0"}, None)
+        lambda_handler({"version": "1.0"}, None)
 
 
 def test_deeply_nested_envelopes_are_refused_before_anything_recurses(coach) -> None:

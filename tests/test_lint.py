@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from skill.paths import PROJECT_DIR
+from skill.settings import PROJECT_DIR
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess[str]:

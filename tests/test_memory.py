@@ -13,12 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ask_sdk_model import RequestEnvelope
 
-from skill.core import StepCoach
-from skill.persistence import DynamoDBPersistenceAdapter, SQLitePersistenceAdapter
-from skill.speech import SpeechRenderer
-
-import alexa
-import servers
+from skill.coach.speech import SpeechRenderer
+from skill.coach.step_coach import StepCoach
+from skill.storage.dynamodb import DynamoDBPersistenceAdapter
+from skill.storage.sqlite import SQLitePersistenceAdapter
+from tests.support import alexa, servers
 
 
 class Clock:

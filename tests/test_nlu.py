@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from skill.nlu import (
+from skill.local.nlu import (
     ER_SUCCESS_MATCH,
     ER_SUCCESS_NO_MATCH,
     FALLBACK_INTENT,
@@ -21,7 +21,7 @@ from skill.nlu import (
     key_of,
     words_of,
 )
-from skill.paths import INTERACTION_MODELS_DIR
+from skill.settings import INTERACTION_MODELS_DIR
 
 CASES_FILE = Path(__file__).with_name("nlu_cases.toml")
 TABLE: dict[str, Any] = tomllib.loads(CASES_FILE.read_text(encoding="utf-8"))

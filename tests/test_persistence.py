@@ -27,20 +27,20 @@ from ask_sdk_core.attributes_manager import AttributesManager
 from ask_sdk_model import Context, RequestEnvelope, Session, User
 from ask_sdk_model.interfaces.system import SystemState
 
-from skill import config, persistence
-from skill.persistence import (
+from skill import settings
+from skill.alexa.ids import user_key
+from skill.storage import factory
+from skill.storage.base import (
     FORMAT_VERSION,
     CorruptRecordError,
-    DynamoDBPersistenceAdapter,
     NewerFormatError,
     PersistenceAdapter,
-    SQLitePersistenceAdapter,
     StorageError,
-    create_persistence_adapter,
-    user_key,
 )
-
-import servers
+from skill.storage.dynamodb import DynamoDBPersistenceAdapter
+from skill.storage.factory import create_persistence_adapter
+from skill.storage.sqlite import SQLitePersistenceAdapter
+from tests.support import servers
 
 FAKE_CREDENTIALS = servers.FAKE_AWS_CREDENTIALS
 # Forked children inherit the adapter as it was in the parent, like gunicorn workers.
@@ -574,11 +574,11 @@ def test_dynamodb_update_gives_up_after_bounded_conflicts(dynalite: str) -> None
 
 
 def test_factory_none() -> None:
-    assert create_persistence_adapter({config.STORE: "none"}) is None
+    assert create_persistence_adapter({settings.STORE: "none"}) is None
 
 
 def test_factory_sqlite_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(persistence, "DATA_DIR", tmp_path / "var")
+    monkeypatch.setattr(factory, "DATA_DIR", tmp_path / "var")
     adapter = create_persistence_adapter({})
     assert isinstance(adapter, SQLitePersistenceAdapter)
     assert adapter.path == tmp_path / "var" / "step_coach.sqlite3"
@@ -588,7 +588,7 @@ def test_factory_sqlite_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_factory_survives_an_uncreatable_directory(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
-    adapter = create_persistence_adapter({config.DB: str(tmp_path / "file" / "db.sqlite3")})
+    adapter = create_persistence_adapter({settings.DB: str(tmp_path / "file" / "db.sqlite3")})
     assert isinstance(adapter, SQLitePersistenceAdapter)
     with pytest.raises(StorageError):
         adapter.get_attributes(envelope(ALICE))
@@ -596,7 +596,7 @@ def test_factory_survives_an_uncreatable_directory(tmp_path: Path) -> None:
 
 def test_factory_sqlite_explicit_path(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "db.sqlite3"
-    adapter = create_persistence_adapter({config.STORE: " SQLite ", config.DB: str(path)})
+    adapter = create_persistence_adapter({settings.STORE: " SQLite ", settings.DB: str(path)})
     assert isinstance(adapter, SQLitePersistenceAdapter)
     assert adapter.path == path
     assert path.parent.is_dir()
@@ -605,10 +605,10 @@ def test_factory_sqlite_explicit_path(tmp_path: Path) -> None:
 def test_factory_dynamodb() -> None:
     adapter = create_persistence_adapter(
         {
-            config.STORE: "dynamodb",
-            config.DYNAMODB_TABLE: "coach",
-            config.DYNAMODB_REGION: "eu-west-1",
-            config.DYNAMODB_ENDPOINT: "http://127.0.0.1:9",
+            settings.STORE: "dynamodb",
+            settings.DYNAMODB_TABLE: "coach",
+            settings.DYNAMODB_REGION: "eu-west-1",
+            settings.DYNAMODB_ENDPOINT: "http://127.0.0.1:9",
         }
     )
     assert isinstance(adapter, DynamoDBPersistenceAdapter)
@@ -618,7 +618,7 @@ def test_factory_dynamodb() -> None:
         "http://127.0.0.1:9",
     )
     assert adapter.create_table is True
-    default = create_persistence_adapter({config.STORE: "dynamodb"})
+    default = create_persistence_adapter({settings.STORE: "dynamodb"})
     assert isinstance(default, DynamoDBPersistenceAdapter)
     assert (default.table_name, default.region, default.endpoint_url) == (
         "step_coach_users",
@@ -629,5 +629,5 @@ def test_factory_dynamodb() -> None:
 
 
 def test_factory_rejects_unknown_stores() -> None:
-    with pytest.raises(ValueError, match=f"{config.STORE}='redis'.*sqlite"):
-        create_persistence_adapter({config.STORE: "redis"})
+    with pytest.raises(ValueError, match=f"{settings.STORE}='redis'.*sqlite"):
+        create_persistence_adapter({settings.STORE: "redis"})

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill import progress
-from skill.progress import (
+from skill.coach import progress
+from skill.coach.progress import (
     HISTORY_LIMIT,
     Completion,
     ProgressSummary,

@@ -7,8 +7,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import wave
@@ -22,14 +20,15 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.simple_slot_value import SimpleSlotValue
 
-from skill import config
-from skill.core import InvalidRequest, StepCoach, validate_envelope
-from skill.envelopes import LOCAL_APPLICATION_ID, LocalSession
-from skill.nlu import LocalNLU
-from skill.runner import Console, Conversation, HttpSkill, RunnerError, main
-from skill.ssml import total_pause_ms
-
-import servers
+from skill import settings
+from skill.alexa.envelope import InvalidRequest, validate_envelope
+from skill.alexa.ssml import total_pause_ms
+from skill.coach.step_coach import StepCoach
+from skill.local.cli import Console, Conversation, HttpSkill, RunnerError, main
+from skill.local.nlu import LocalNLU
+from skill.local.session import LOCAL_APPLICATION_ID, LocalSession
+from tests.support import servers
+from tests.support.runner import run_local_runner
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REQUIRED_KEYS = {
@@ -344,9 +343,9 @@ def test_quit_is_not_sent_to_the_skill(coach) -> None:
 
 
 def test_skill_id_from_the_environment(coach, monkeypatch, capsys) -> None:
-    monkeypatch.setenv(config.SKILL_ID, " amzn1.ask.skill.mine , amzn1.ask.skill.other")
+    monkeypatch.setenv(settings.SKILL_ID, " amzn1.ask.skill.mine , amzn1.ask.skill.other")
     recorder = Recorder(coach)
-    monkeypatch.setattr("skill.runner.InProcessSkill", lambda: recorder)
+    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: recorder)
     assert main(["--mute", "--say", "open step coach"]) == 0
     capsys.readouterr()
     assert recorder.sent[0]["session"]["application"]["applicationId"] == "amzn1.ask.skill.mine"
@@ -407,7 +406,7 @@ def test_a_failing_speech_engine_leaves_the_coach_talking_in_text(coach) -> None
 
 
 def test_list_voices_without_an_engine(capsys, monkeypatch) -> None:
-    monkeypatch.setattr("skill.tts.list_voices", list)
+    monkeypatch.setattr("skill.local.speaker.list_voices", list)
     assert_one_line_error(*run(capsys, "--list-voices"), "espeak-ng")
 
 
@@ -430,9 +429,9 @@ def test_url_gives_the_same_turns_as_in_process(capsys) -> None:
     status, out, _ = run(capsys, "--mute", "--json", *utterances)
     assert status == 0
     local = json_turns(out)
-    env = {config.VERIFY: "0", config.STORE: "none"}
-    with servers.gunicorn(env=env, workers=1) as url:
-        status, out, err = run(capsys, "--mute", "--json", "--url", url + "/", *utterances)
+    env = {settings.VERIFY: "0", settings.STORE: "none"}
+    with servers.gunicorn(env=env, workers=1) as server:
+        status, out, err = run(capsys, "--mute", "--json", "--url", server.url + "/", *utterances)
     assert status == 0, err
     remote = json_turns(out)
     assert [_comparable(turn) for turn in remote] == [_comparable(turn) for turn in local]
@@ -514,17 +513,6 @@ def test_url_that_answers_too_slowly(not_alexa) -> None:
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 
 
-def _runner(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "local_runner.py", *argv],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @needs_espeak
 def test_wav_holds_the_pauses_and_json_stays_clean(tmp_path) -> None:
     """A counted set: the WAV lasts at least as long as the SSML's pauses, plus the words.
@@ -533,7 +521,7 @@ def test_wav_holds_the_pauses_and_json_stays_clean(tmp_path) -> None:
     is still nothing but JSON lines.
     """
     wav_path = tmp_path / "run.wav"
-    done = _runner(
+    done = run_local_runner(
         "--mute", "--json", "--wav", str(wav_path),
         *says("start glute bridges", "next", "next"),
     )  # fmt: skip

@@ -7,25 +7,14 @@ worker crash or traceback, and bounded worker memory. Nothing here is timed.
 
 from __future__ import annotations
 
-import importlib
-import sys
-from types import ModuleType
-
 import pytest
 
-import servers
-
-
-def bench_soak() -> ModuleType:
-    """``bench/`` is a tool folder beside the installed ``skill`` package, not installed."""
-    if str(servers.PROJECT_DIR) not in sys.path:
-        sys.path.append(str(servers.PROJECT_DIR))
-    return importlib.import_module("bench.soak")
+from bench import soak
 
 
 @pytest.fixture(scope="module")
 def result():
-    return bench_soak().soak(600, threads=3, warmup=150, signed_share=0.15, seed=7)
+    return soak.soak(600, threads=3, warmup=150, signed_share=0.15, seed=7)
 
 
 def test_every_kind_of_request_was_sent(result) -> None:

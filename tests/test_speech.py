@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from skill import pacing
-from skill.catalog import default_catalog
-from skill.speech import PACED_VARIANTS, PacedSets, SpeechRenderer
+from skill.coach import pacing
+from skill.coach.catalog import default_catalog
+from skill.coach.speech import PACED_VARIANTS, PacedSets, SpeechRenderer
 
 PRAISE = re.compile(r"<s>(?:And release\. )?([^<]*)</s>")
 

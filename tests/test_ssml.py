@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skill.ssml import (
+from skill.alexa.ssml import (
     COMMA_PAUSE_MS,
-    MAX_SSML_CHARS,
     PARAGRAPH_PAUSE_MS,
     SENTENCE_PAUSE_MS,
     Segment,
@@ -16,8 +15,8 @@ from skill.ssml import (
     parse_time_ms,
     to_plain_text,
     total_pause_ms,
-    validate_alexa_ssml,
 )
+from skill.alexa.ssml_rules import MAX_SSML_CHARS, validate_alexa_ssml
 
 STEP = (
     '<speak>Step one. Start in a high plank.<break time="3s"/>Ten seconds left.'

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import pyttsx3
 
-from skill import tts
-from skill.tts import (
+from skill.local import speaker as tts
+from skill.local.speaker import (
     NO_ENGINE_NOTICE,
     Speaker,
     TurnAudio,

@@ -22,8 +22,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill import verification
-from skill.verification import (
+from skill.alexa.requests import timestamp as iso
+from skill.serve import verification
+from skill.serve.verification import (
     SIGNATURE_CERT_CHAIN_URL_HEADER,
     SIGNATURE_HEADER,
     ChainTooLargeError,
@@ -34,8 +35,7 @@ from skill.verification import (
     is_valid_cert_chain_url,
     load_pem_certificates,
 )
-
-from signing import APPLICATION_ID, TestAlexaSigner, envelope, iso
+from tests.support.signing import APPLICATION_ID, TestAlexaSigner, envelope
 
 SIGNER = TestAlexaSigner.valid()
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -1,9 +1,7 @@
-"""Alexa request envelopes, built locally, and a session that behaves like Alexa's.
+"""A session that behaves like Alexa's, turning what the user said into its requests.
 
-The local runner must exercise the skill exactly as Alexa does, so the requests built
-here follow the Alexa Skills Kit request format field for field (``version``, ``session``,
-``context.System``, ``request`` with Alexa-style ids, a second-precision UTC timestamp,
-entity-resolution blocks per slot) and :class:`LocalSession` keeps Alexa's session rules:
+The requests come from :mod:`skill.alexa.requests`; :class:`LocalSession` keeps Alexa's
+session rules:
 attributes come back from the previous response's ``sessionAttributes``; a session that
 the skill ended is replaced by a fresh one (new id, ``new: true``, no attributes); "open
 step coach" is a ``LaunchRequest``; "ask step coach to ..." and a first utterance without
@@ -14,27 +12,21 @@ mid-session sends a ``SessionEndedRequest``.
 
 from __future__ import annotations
 
-import base64
-import json
-import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from skill.nlu import LocalNLU, SlotValue, Understanding
+from skill.alexa import requests
+from skill.alexa.requests import USER_INITIATED, Identity, new_marker
+from skill.local.nlu import LocalNLU, SlotValue, Understanding
 
-ALEXA_VERSION = "1.0"
-API_ENDPOINT = "https://api.amazonalexa.com"
 # The application id the runner uses when none is configured: stable, so an endpoint's
 # allow-list can name it, and recognisably local.
 LOCAL_APPLICATION_ID = "amzn1.ask.skill." + str(
     uuid.uuid5(uuid.NAMESPACE_URL, "https://step-coach.local/local-runner")
 )
-# Reasons a session ends without the skill ending it (SessionEndedRequest.reason).
-USER_INITIATED = "USER_INITIATED"
-EXCEEDED_MAX_REPROMPTS = "EXCEEDED_MAX_REPROMPTS"
 
 Clock = Callable[[], datetime]
 
@@ -43,88 +35,33 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def timestamp(moment: datetime) -> str:
-    """Alexa's request timestamp: ISO 8601, UTC, whole seconds ("2026-11-25T07:00:00Z")."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def local_identity(application_id: str | None = None, marker: str | None = None) -> Identity:
+    """This PC's user and device, with Alexa-shaped ids derived from a random marker.
 
-
-def new_request_id() -> str:
-    return f"amzn1.echo-api.request.{uuid.uuid4()}"
-
-
-def new_session_id() -> str:
-    return f"amzn1.echo-api.session.{uuid.uuid4()}"
-
-
-def new_marker() -> str:
-    """A random, Alexa-shaped id suffix (base32, 48 characters)."""
-    return base64.b32encode(secrets.token_bytes(30)).decode("ascii").rstrip("=")
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who is talking, through which device, to which skill: stable for one runner run.
-
-    Ids follow Alexa's shapes and are derived from a random marker: a fresh one per run
-    (a new user to the skill), or one the runner keeps between runs so the skill can
-    remember this PC's user. Nothing identifying goes into it.
+    A fresh marker per run is a new user to the skill; one the runner keeps between runs
+    lets the skill remember this PC's user. Nothing identifying goes into it.
     """
-
-    application_id: str
-    user_id: str
-    device_id: str
-
-    @classmethod
-    def local(cls, application_id: str | None = None, marker: str | None = None) -> Identity:
-        marker = marker or new_marker()
-        return cls(
-            application_id=application_id or LOCAL_APPLICATION_ID,
-            user_id=f"amzn1.ask.account.LOCAL{marker}",
-            device_id=f"amzn1.ask.device.LOCAL{marker[::-1]}",
-        )
-
-    def api_access_token(self, now: datetime) -> str:
-        """A token with the claims of Alexa's, minted per request, but unsigned
-        (``alg: none``): any Alexa API, or anything that checks it, refuses it.
-        """
-        issued = int(now.timestamp())
-        header = {"typ": "JWT", "alg": "none", "kid": "local"}
-        claims = {
-            "aud": API_ENDPOINT,
-            "iss": "AlexaSkillKit",
-            "sub": self.application_id,
-            "exp": issued + 3600,
-            "iat": issued,
-            "nbf": issued,
-            "privateClaims": {"deviceId": self.device_id, "userId": self.user_id},
-        }
-        encode = json.dumps
-        return f"{_b64url(encode(header).encode())}.{_b64url(encode(claims).encode())}."
+    marker = marker or new_marker()
+    return Identity(
+        application_id=application_id or LOCAL_APPLICATION_ID,
+        user_id=f"amzn1.ask.account.LOCAL{marker}",
+        device_id=f"amzn1.ask.device.LOCAL{marker[::-1]}",
+    )
 
 
 def slot_json(name: str, slot: SlotValue | None, application_id: str) -> dict[str, Any]:
-    """One slot as Alexa sends it: empty, resolved (ER_SUCCESS_MATCH) or unresolved."""
-    data: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
+    """One understood slot as Alexa sends it: empty, resolved or unresolved."""
     if slot is None:
-        return data
-    authority: dict[str, Any] = {
-        "authority": f"amzn1.er-authority.echo-sdk.{application_id}.{slot.slot_type}",
-        "status": {"code": slot.status},
-    }
-    if slot.id is not None:
-        authority["values"] = [{"value": {"name": slot.resolved or slot.value, "id": slot.id}}]
-    resolutions = {"resolutionsPerAuthority": [authority]}
-    data.update(
-        value=slot.value,
-        resolutions=resolutions,
-        source="USER",
-        slotValue={"type": "Simple", "value": slot.value, "resolutions": resolutions},
+        return requests.slot(name)
+    return requests.slot(
+        name,
+        slot.value,
+        resolved_id=slot.id,
+        resolved_name=slot.resolved,
+        slot_type=slot.slot_type,
+        application_id=application_id,
+        user_source=True,
     )
-    return data
 
 
 def intent_json(
@@ -138,9 +75,9 @@ def intent_json(
     ``carried`` holds slots from a ``Dialog.ElicitSlot``'s ``updatedIntent`` that this
     answer does not change.
     """
-    intent: dict[str, Any] = {"name": understanding.intent, "confirmationStatus": "NONE"}
+    slots = None
     if declared_slots:
-        intent["slots"] = {
+        slots = {
             name: (
                 slot_json(name, understanding.slots[name], application_id)
                 if name in understanding.slots
@@ -148,7 +85,7 @@ def intent_json(
             )
             for name in declared_slots
         }
-    return intent
+    return requests.intent(understanding.intent, slots)
 
 
 @dataclass
@@ -178,7 +115,7 @@ class LocalSession:
 
     nlu: LocalNLU
     locale: str = ""  # default: the NLU's locale
-    identity: Identity = field(default_factory=Identity.local)
+    identity: Identity = field(default_factory=local_identity)
     clock: Clock = _utc_now
     session_id: str | None = field(default=None, init=False)  # None: no session open
     attributes: dict[str, Any] = field(default_factory=dict, init=False)
@@ -254,7 +191,7 @@ class LocalSession:
     # --- building blocks ---------------------------------------------------------------
 
     def _open(self) -> None:
-        self.session_id = new_session_id()
+        self.session_id = requests.new_session_id()
         self.attributes = {}
         self.new = True
         self.elicit, self._updated_intent = None, None
@@ -284,40 +221,18 @@ class LocalSession:
         return self._request("LaunchRequest", shouldLinkResultBeReturned=False)
 
     def _request(self, request_type: str, **fields: Any) -> dict[str, Any]:
-        return {
-            "type": request_type,
-            "requestId": new_request_id(),
-            "timestamp": timestamp(self.clock()),
-            "locale": self.locale,
-            **fields,
-        }
+        return requests.request(request_type, locale=self.locale, now=self.clock(), **fields)
 
     def _envelope(self, request: dict[str, Any]) -> dict[str, Any]:
         """The whole request; ``session.attributes`` only when there are some, as Alexa."""
-        identity = self.identity
-        application = {"applicationId": identity.application_id}
-        user = {"userId": identity.user_id}
-        session: dict[str, Any] = {
-            "new": self.new,
-            "sessionId": self.session_id,
-            "application": application,
-            "user": user,
-        }
-        if self.attributes:
-            session["attributes"] = dict(self.attributes)
-        system = {
-            "application": dict(application),
-            "user": dict(user),
-            "device": {"deviceId": identity.device_id, "supportedInterfaces": {}},
-            "apiEndpoint": API_ENDPOINT,
-            "apiAccessToken": identity.api_access_token(self.clock()),
-        }
-        return {
-            "version": ALEXA_VERSION,
-            "session": session,
-            "context": {"System": system},
-            "request": request,
-        }
+        return requests.envelope(
+            request,
+            self.identity,
+            session_id=self.session_id,
+            new=self.new,
+            attributes=self.attributes or None,
+            api_access_token=self.identity.api_access_token(self.clock()),
+        )
 
 
 def ends_session(body: Mapping[str, Any]) -> bool:

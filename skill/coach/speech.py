@@ -27,7 +27,7 @@ from typing import Any
 
 import jinja2
 
-from skill.paths import SPEECH_TEMPLATES_DIR
+from skill.settings import SPEECH_TEMPLATES_DIR
 
 DEFAULT_LANGUAGE = "en"
 TEMPLATE_SUFFIX = ".ssml.j2"

@@ -1,8 +1,8 @@
-"""A real gunicorn on a free loopback port, as the benchmarks and the soak test need it.
+"""Real server processes on loopback ports, started and stopped: gunicorn and dynalite.
 
-Unlike the test helper, the server's log goes to a file (a pipe nobody reads would fill up
-under load and stall the workers) and the worker pids are known, so their memory can be
-sampled from ``/proc``.
+Shared by the tests and the benchmarks. A server's log goes to a file, never to a pipe
+(a pipe nobody reads fills up under load and stalls the workers), and gunicorn's worker
+pids are known, so their memory can be sampled from ``/proc``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-GUNICORN_CONF = PROJECT_DIR / "skill" / "gunicorn_conf.py"
+from skill.settings import PROJECT_DIR
+
+GUNICORN_CONF = PROJECT_DIR / "skill" / "serve" / "gunicorn_conf.py"
+DYNALITE = PROJECT_DIR / "tests" / "dynalite" / "node_modules" / ".bin" / "dynalite"
+# dynalite checks that requests are signed, not by whom.
+FAKE_AWS_CREDENTIALS = {"aws_access_key_id": "step-coach-test", "aws_secret_access_key": "unused"}
+# The skill's endpoint as gunicorn loads it.
+SKILL_APP = "skill.app:create_app()"
 # The same worker count for every app under test: one per core on the 2-core bench machine.
 WORKERS = 2
 
@@ -100,7 +107,7 @@ def _wait_until_serving(server: Server, workers: int, timeout: float) -> None:
 
 @contextmanager
 def gunicorn(
-    app: str,
+    app: str = SKILL_APP,
     *,
     env: Mapping[str, str] | None = None,
     workers: int = WORKERS,
@@ -145,3 +152,48 @@ def gunicorn(
             process.wait()
         log_file.close()
         Path(log_file.name).unlink(missing_ok=True)
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
+
+
+@contextmanager
+def dynalite() -> Iterator[str]:
+    """A dynalite server (in memory, a real DynamoDB protocol peer); yields its endpoint URL."""
+    if not DYNALITE.exists():
+        raise RuntimeError("dynalite is not installed: run `npm ci --prefix tests/dynalite`")
+    port = free_port()
+    command = [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--createTableMs", "0"]
+    with _serving(command, port) as url:
+        yield url
+
+
+@contextmanager
+def _serving(command: list[str], port: int, **popen: Any) -> Iterator[str]:
+    """Start a server process, wait until its port answers, and always stop it.
+
+    Its output goes to a temporary file, not a pipe: a pipe nobody reads fills up and
+    blocks the server mid-test.
+    """
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log, **popen)
+        try:
+            wait_for_port(port, process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

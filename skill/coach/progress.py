@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from skill.pacing import DEFAULT_PACE, PACES
+from skill.coach.pacing import DEFAULT_PACE, PACES
 
 KINDS = ("exercise", "routine")
 # Completions kept; older ones only count towards ``total_completed``.

@@ -1,30 +1,13 @@
-"""The skill core: a plain function from an Alexa request envelope to a response envelope.
+"""The shape of an Alexa request envelope, checked before anything trusts it.
 
-Flask, the Lambda entry point, the local runner and the tests are thin shells around
-:class:`StepCoach`. It knows nothing of HTTP; it validates the envelope's shape (so a
-malformed request is the caller's 4xx, not our 500), runs the ask-sdk-core skill and
-serializes the answer.
+A malformed request must be the caller's 4xx, never our 500: every field the skill
+relies on is checked here, without recursion, before the SDK's deserializer sees it.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 from collections.abc import Mapping
 from typing import Any
-
-from ask_sdk_core.skill import CustomSkill
-from ask_sdk_core.skill_builder import CustomSkillBuilder
-from ask_sdk_model import RequestEnvelope, ResponseEnvelope
-
-from skill import handlers
-from skill.catalog import Catalog, default_catalog
-from skill.codec import ModelCodec
-from skill.persistence import PersistenceAdapter, create_persistence_adapter
-from skill.speech import SpeechRenderer
-
-log = logging.getLogger(__name__)
 
 # Request types the skill answers; anything else is refused as a bad request.
 SUPPORTED_REQUEST_TYPES = frozenset(
@@ -133,59 +116,3 @@ def validate_envelope(envelope: object) -> dict[str, Any]:
     if session is None and request_type in IN_SESSION_REQUEST_TYPES:
         raise InvalidRequest(f"a {request_type} needs a session")
     return envelope
-
-
-class StepCoach:
-    """The whole skill as an object: build once, then :meth:`handle` each request."""
-
-    def __init__(
-        self,
-        *,
-        catalog: Catalog | None = None,
-        renderer: SpeechRenderer | None = None,
-        persistence_adapter: PersistenceAdapter | None = None,
-        clock: handlers.Clock | None = None,
-    ) -> None:
-        self.catalog = catalog or default_catalog()
-        self.renderer = renderer or SpeechRenderer()
-        self.serializer = ModelCodec()
-        self.persistence_adapter = persistence_adapter
-        self.clock = clock or handlers.utc_now
-        self.skill: CustomSkill = self._build()
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StepCoach:
-        """The skill with the per-user store the environment configures (SQLite by default)."""
-        return cls(persistence_adapter=create_persistence_adapter(environ))
-
-    def _build(self) -> CustomSkill:
-        builder = CustomSkillBuilder(persistence_adapter=self.persistence_adapter)
-        for handler in handlers.REQUEST_HANDLERS:
-            builder.add_request_handler(handler)
-        builder.add_global_request_interceptor(
-            handlers.LoadTurn(self.catalog, self.renderer, self.persistence_adapter, self.clock)
-        )
-        builder.add_global_response_interceptor(handlers.SaveTurn())
-        builder.add_exception_handler(handlers.CatchAll(self.catalog, self.renderer))
-        return builder.create()
-
-    def handle(self, envelope: object) -> dict[str, Any]:
-        """Answer one request envelope (parsed JSON) with a response envelope (JSON-ready)."""
-        validate_envelope(envelope)
-        try:
-            request_envelope = self.serializer.from_data(envelope, RequestEnvelope)
-            if request_envelope.request is None:
-                raise ValueError("no request")
-        except Exception as error:  # the SDK raises bare exceptions on type mismatches
-            raise InvalidRequest("the envelope does not match the Alexa request format") from error
-        response: ResponseEnvelope = self.skill.invoke(
-            request_envelope=request_envelope, context=None
-        )
-        return self.serializer.serialize(response)
-
-    def handle_json(self, body: str | bytes) -> dict[str, Any]:
-        try:
-            envelope = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as error:
-            raise InvalidRequest("the body is not valid JSON") from error
-        return self.handle(envelope)

@@ -30,11 +30,12 @@ from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard
 
-from skill import pacing, progress
-from skill.catalog import Catalog, Plan
-from skill.persistence import PersistenceAdapter, StorageError, user_id_of
-from skill.speech import SpeechRenderer
-from skill.state import Offer, State, parse_state
+from skill.alexa.ids import user_id_of
+from skill.coach import pacing, progress
+from skill.coach.catalog import Catalog, Plan
+from skill.coach.speech import SpeechRenderer
+from skill.coach.state import Offer, State, parse_state
+from skill.storage.base import PersistenceAdapter, StorageError
 
 log = logging.getLogger(__name__)
 

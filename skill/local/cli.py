@@ -26,19 +26,18 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol, TextIO
 from urllib.parse import urlparse
 
-from skill import config
-from skill.envelopes import (
-    EXCEEDED_MAX_REPROMPTS,
+from skill import settings
+from skill.alexa.requests import EXCEEDED_MAX_REPROMPTS, USER_INITIATED, new_marker
+from skill.alexa.ssml import parse_segments, plain_text, tidy_spacing
+from skill.local.nlu import LocalNLU, UnknownLocale, words_of
+from skill.local.session import (
     LOCAL_APPLICATION_ID,
-    USER_INITIATED,
-    Identity,
     LocalSession,
     Outgoing,
     ends_session,
-    new_marker,
+    local_identity,
 )
-from skill.nlu import LocalNLU, UnknownLocale, words_of
-from skill.paths import DATA_DIR
+from skill.settings import DATA_DIR
 
 PROG = "local_runner"
 # This PC's remembered local user (a random marker), under the project's data folder.
@@ -80,12 +79,12 @@ class InProcessSkill:
     """The skill core called directly, built once per run."""
 
     def __init__(self) -> None:
-        from skill.core import StepCoach  # deferred: --list-voices needs no skill
+        from skill.coach.step_coach import StepCoach  # deferred: --list-voices needs no skill
 
         self.coach = StepCoach.from_environment()
 
     def send(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
-        from skill.core import InvalidRequest
+        from skill.coach.step_coach import InvalidRequest
 
         try:
             return self.coach.handle(dict(envelope))
@@ -173,7 +172,7 @@ def _http_error(url: str, answer: Any) -> str:
         detail = ": " + "; ".join(str(body[k]) for k in ("error", "message") if body.get(k))
     line = f"{url} answered HTTP {answer.status_code}{detail}"
     if answer.status_code in (400, 401, 403) and re.search(r"signature|cert", detail, re.I):
-        line += f" (the runner cannot sign requests: start the endpoint with {config.VERIFY}=0)"
+        line += f" (the runner cannot sign requests: start the endpoint with {settings.VERIFY}=0)"
     return " ".join(line.split())
 
 
@@ -263,27 +262,15 @@ def _resolved_id(slot: Mapping[str, Any]) -> str | None:
     return None
 
 
-_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,!?;:])")
-
-
-def plain_text(ssml: str) -> str:
-    """The words of a response, as a card would show them."""
-    from skill.ssml import to_plain_text
-
-    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", to_plain_text(ssml))
-
-
 def console_text(ssml: str) -> str:
     """The words with long pauses shown as "…", so a countdown reads like one."""
-    from skill.ssml import parse_segments
-
     parts = []
     for segment in parse_segments(ssml):
         if not segment.is_pause:
             parts.append(segment.text)
         elif segment.pause_ms >= SHOWN_PAUSE_MS and parts and parts[-1] != "…":
             parts.append("…")
-    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(parts))
+    return tidy_spacing(" ".join(parts))
 
 
 # --- the console ------------------------------------------------------------------------------
@@ -508,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--skill-id",
         help="application id in the requests (default: "
-        f"${config.SKILL_ID}'s first id, else a fixed local id)",
+        f"${settings.SKILL_ID}'s first id, else a fixed local id)",
     )
     parser.add_argument(
         "--new-user",
@@ -547,8 +534,7 @@ def _scripted_turns(turns: Sequence[tuple[str, str]]) -> list[str]:
 def _application_id(explicit: str | None) -> str:
     if explicit:
         return explicit
-    configured = [part.strip() for part in os.environ.get(config.SKILL_ID, "").split(",")]
-    return next((part for part in configured if part), LOCAL_APPLICATION_ID)
+    return next(iter(settings.configured_skill_ids(os.environ)), LOCAL_APPLICATION_ID)
 
 
 def _remembered_marker() -> str | None:
@@ -574,7 +560,7 @@ def _remembered_marker() -> str | None:
 
 
 def _list_voices(out: TextIO) -> int:
-    from skill.tts import list_voices
+    from skill.local.speaker import list_voices
 
     voices = list_voices()
     if not voices:
@@ -586,7 +572,7 @@ def _list_voices(out: TextIO) -> int:
 
 
 def _speaker(args: argparse.Namespace) -> Any:
-    from skill.tts import Speaker, voice_for_locale
+    from skill.local.speaker import Speaker, voice_for_locale
 
     audio_wanted = not args.mute or args.wav
     voice = args.voice or (voice_for_locale(args.locale) if audio_wanted else None)
@@ -623,7 +609,7 @@ def run(args: argparse.Namespace) -> int:
     utterances = _scripted_turns(args.turns or [])
     skill: Skill = HttpSkill(args.url) if args.url else InProcessSkill()
     marker = None if args.new_user else _remembered_marker()
-    identity = Identity.local(_application_id(args.skill_id), marker)
+    identity = local_identity(_application_id(args.skill_id), marker)
     session = LocalSession(nlu, identity=identity)
     console = Console(json_lines=args.json, echo_user=bool(args.turns), verbose=args.verbose)
     try:

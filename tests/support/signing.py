@@ -1,7 +1,7 @@
 """Test support: a private certificate authority that signs requests the way Alexa does.
 
-Not a test module. Tests import it as ``import signing`` (pytest puts ``tests/`` on the path
-because the folder has no ``__init__.py``). Nothing here touches the network: certificate
+Not a test module; tests and benchmarks import it as ``from tests.support import signing``.
+Nothing here touches the network: certificate
 chains are served from memory by :meth:`TestAlexaSigner.fetch`.
 
 The hierarchy mirrors Amazon's: a root CA, an intermediate CA, and a leaf for
@@ -24,7 +24,6 @@ API::
     signer.verifier(**overrides)        # a RequestVerifier trusting ONLY the test root
 
     envelope(timestamp=..., application_id=...)  # a minimal LaunchRequest envelope
-    iso(moment)                                  # "2026-11-25T07:00:00Z" style timestamp
     APPLICATION_ID                               # the application id envelope() uses
 """
 
@@ -43,7 +42,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from skill.verification import SIGNATURE_CERT_CHAIN_URL_HEADER, SIGNATURE_HEADER, RequestVerifier
+from skill.alexa import requests
+from skill.serve.verification import (
+    SIGNATURE_CERT_CHAIN_URL_HEADER,
+    SIGNATURE_HEADER,
+    RequestVerifier,
+)
 
 ALEXA_HOST_NAME = "echo-api.amazon.com"
 APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
@@ -179,36 +183,19 @@ def _pem(*certificates: x509.Certificate) -> bytes:
     return b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certificates)
 
 
-def iso(moment: datetime) -> str:
-    """An Alexa-style timestamp: UTC, whole seconds, trailing ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def envelope(
     *, timestamp: str | None = None, application_id: str = APPLICATION_ID
 ) -> dict[str, Any]:
     """A minimal LaunchRequest envelope; the timestamp defaults to the current time."""
-    return {
-        "version": "1.0",
-        "session": {
-            "new": True,
-            "sessionId": "amzn1.echo-api.session.test",
-            "application": {"applicationId": application_id},
-            "user": {"userId": "amzn1.ask.account.TESTUSER"},
-        },
-        "context": {
-            "System": {
-                "application": {"applicationId": application_id},
-                "user": {"userId": "amzn1.ask.account.TESTUSER"},
-            }
-        },
-        "request": {
-            "type": "LaunchRequest",
-            "requestId": "amzn1.echo-api.request.test",
-            "timestamp": timestamp or iso(datetime.now(UTC)),
-            "locale": "en-US",
-        },
-    }
+    body = requests.request("LaunchRequest", request_id="amzn1.echo-api.request.test")
+    if timestamp is not None:
+        body["timestamp"] = timestamp  # verbatim: tests send malformed ones too
+    return requests.envelope(
+        body,
+        requests.Identity(application_id, "amzn1.ask.account.TESTUSER", "amzn1.ask.device.TEST"),
+        session_id="amzn1.echo-api.session.test",
+        new=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,52 +1,31 @@
 """Test support: Alexa request envelopes and a conversation driver for the skill core.
 
-Not a test module. Tests import it as ``import alexa`` (pytest puts ``tests/`` on the
-path because the folder has no ``__init__.py``).
+Not a test module; tests and benchmarks import it as ``from tests.support import alexa``.
 """
 
 from __future__ import annotations
 
-import html
 import itertools
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from skill.catalog import default_catalog
-from skill.core import IN_SESSION_REQUEST_TYPES
-from skill.pacing import PACES
+from skill.alexa import requests
+from skill.alexa.envelope import IN_SESSION_REQUEST_TYPES
+from skill.alexa.ssml import to_plain_text
+from skill.coach.catalog import default_catalog
+from skill.coach.pacing import PACES
 
 APPLICATION_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 USER_ID = "amzn1.ask.account.TESTUSER"
+DEVICE_ID = "amzn1.ask.device.TEST"
+SESSION_ID = "amzn1.echo-api.session.test"
 _ids = itertools.count(1)
 
 
 def slot(name: str, value: str | None = None, resolved_id: str | None = None) -> dict:
     """A slot as Alexa sends it: with an ER_SUCCESS_MATCH block when the value resolved."""
-    data: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
-    if value is not None:
-        data["value"] = value
-    if resolved_id is not None:
-        data["resolutions"] = {
-            "resolutionsPerAuthority": [
-                {
-                    "authority": f"amzn1.er-authority.echo-sdk.{APPLICATION_ID}.X",
-                    "status": {"code": "ER_SUCCESS_MATCH"},
-                    "values": [{"value": {"name": value, "id": resolved_id}}],
-                }
-            ]
-        }
-    elif value is not None:
-        data["resolutions"] = {
-            "resolutionsPerAuthority": [
-                {
-                    "authority": f"amzn1.er-authority.echo-sdk.{APPLICATION_ID}.X",
-                    "status": {"code": "ER_SUCCESS_NO_MATCH"},
-                }
-            ]
-        }
-    return data
+    return requests.slot(name, value, resolved_id=resolved_id, application_id=APPLICATION_ID)
 
 
 def envelope(
@@ -62,54 +41,28 @@ def envelope(
     timestamp: datetime | None = None,
     extra_request: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    stamp = (timestamp or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    request: dict[str, Any] = {
-        "type": "IntentRequest" if intent else request_type,
-        "requestId": f"amzn1.echo-api.request.{next(_ids)}",
-        "timestamp": stamp,
-        "locale": locale,
-    }
-    if intent:
-        request["intent"] = {
-            "name": intent,
-            "confirmationStatus": "NONE",
-            "slots": dict(slots or {}),
-        }
-    if request["type"] == "SessionEndedRequest":
-        request["reason"] = "USER_INITIATED"
-    request.update(extra_request or {})
-    application = {"applicationId": application_id}
-    user = {"userId": user_id}
-    envelope: dict[str, Any] = {
-        "version": "1.0",
-        "session": {
-            "new": new,
-            "sessionId": "amzn1.echo-api.session.test",
-            "application": application,
-            "user": user,
-            "attributes": dict(attributes or {}),
-        },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {"deviceId": "amzn1.ask.device.TEST", "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
-            }
-        },
-        "request": request,
-    }
-    if request["type"] not in IN_SESSION_REQUEST_TYPES:
-        del envelope["session"]  # skill events and exception reports come without one
-    return envelope
-
-
-_TAGS = re.compile(r"<[^>]+>")
+    fields: dict[str, Any] = {"intent": requests.intent(intent, slots or {})} if intent else {}
+    body = requests.request(
+        "IntentRequest" if intent else request_type,
+        locale=locale,
+        now=timestamp,
+        request_id=f"amzn1.echo-api.request.{next(_ids)}",
+        **fields,
+        **(extra_request or {}),
+    )
+    in_session = body["type"] in IN_SESSION_REQUEST_TYPES  # events come without a session
+    return requests.envelope(
+        body,
+        requests.Identity(application_id, user_id, DEVICE_ID),
+        session_id=SESSION_ID if in_session else None,
+        new=new,
+        attributes=attributes or {},
+    )
 
 
 def plain(ssml: str) -> str:
     """The words of an SSML string, for 'the speech says X' assertions."""
-    return " ".join(html.unescape(_TAGS.sub(" ", ssml)).split())
+    return to_plain_text(ssml)
 
 
 def speech_of(response: Mapping[str, Any]) -> str:

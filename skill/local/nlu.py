@@ -46,7 +46,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from skill.paths import INTERACTION_MODELS_DIR
+from skill.coach.words import stem
+from skill.settings import INTERACTION_MODELS_DIR
 
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 ER_SUCCESS_MATCH = "ER_SUCCESS_MATCH"
@@ -338,12 +339,7 @@ def _strip_phrases(words: list[str]) -> list[str]:
 @lru_cache(maxsize=4096)
 def key_of(word: str) -> str:
     """A word's matching key: no apostrophe, a light plural stem ("glutes" -> "glute")."""
-    key = word.replace("'", "")
-    if len(key) > 4 and key.endswith("ies"):
-        return key[:-3] + "y"
-    if len(key) > 2 and key.endswith("s") and not key.endswith(("ss", "us", "is")):
-        return key[:-1]
-    return key
+    return stem(word.replace("'", ""))
 
 
 # Function words as matching keys ("does" is "doe", "what's" is "whats").

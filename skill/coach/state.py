@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from skill.catalog import Catalog
-from skill.pacing import DEFAULT_PACE, PACES
+from skill.coach.catalog import Catalog
+from skill.coach.pacing import DEFAULT_PACE, PACES
 
 STATE_VERSION = 1
 

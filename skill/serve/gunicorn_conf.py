@@ -1,6 +1,6 @@
 """gunicorn settings for the Alexa endpoint.
 
-Run: ``gunicorn -c skill/gunicorn_conf.py 'skill.app:create_app()'``.
+Run: ``gunicorn -c skill/serve/gunicorn_conf.py 'skill.app:create_app()'``.
 
 Each worker is a process with its own skill object; the app is preloaded so templates,
 content and models are read once before the fork. Override with the usual environment

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from skill.paths import CONTENT_DIR
+from skill.coach.words import normalise
+from skill.settings import CONTENT_DIR
 
 CATALOG_FILE = CONTENT_DIR / "catalog.toml"
 
@@ -149,18 +150,6 @@ class Catalog:
         if plan is None:
             plan = self._plans[workout_id] = _compile_plan(self, workout_id)
         return plan
-
-
-def normalise(text: str) -> str:
-    """Fold a spoken value for matching: lower case, no punctuation, singular words."""
-    words = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).replace("'", "").split()
-    return " ".join(_singular(word) for word in words)
-
-
-def _singular(word: str) -> str:
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 def _index_names(index: dict[str, str], item_id: str, names: Iterable[str]) -> None:

@@ -55,7 +55,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TextIO
 
-from skill.ssml import Segment, parse_segments
+from skill.alexa.ssml import Segment, parse_segments
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from skill.catalog import PlanStep
+from skill.alexa.ssml_rules import MAX_BREAK_MS
+from skill.coach.catalog import PlanStep
 
-MAX_BREAK_MS = 10_000
 PACES = ("slow", "normal", "fast")
 DEFAULT_PACE = "normal"
 # How much longer (or shorter) each rep and each rest lasts at a pace; holds stay exact.

@@ -1,0 +1,56 @@
+"""Where things are and what the environment asks for: one place, read once.
+
+Paths are anchored to this package, never to the working directory, so the skill finds
+its templates, models and content from a checkout, an editable install, gunicorn and a
+test run alike. Each environment key is a named constant, so a typo is a NameError rather
+than a silently ignored setting; the parsers below are the only readers of their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+CONTENT_DIR = PACKAGE_DIR / "coach" / "content"
+SPEECH_TEMPLATES_DIR = PROJECT_DIR / "speech_templates"
+INTERACTION_MODELS_DIR = PROJECT_DIR / "interaction_models"
+DATA_DIR = PROJECT_DIR / "var"
+
+# Comma-separated Alexa application ids accepted by the endpoint; unset means "any" (warned).
+SKILL_ID = "STEP_COACH_SKILL_ID"
+# "1" (default) verifies Alexa signatures and timestamps; "0" is for local development only.
+VERIFY = "STEP_COACH_VERIFY"
+# Path of a PEM bundle of extra trusted roots for certificate-chain checks (tests, private CAs).
+EXTRA_CA_FILE = "STEP_COACH_EXTRA_CA_FILE"
+# Persistence back end: "sqlite" (default), "dynamodb" or "none".
+STORE = "STEP_COACH_STORE"
+# SQLite database file path (default: var/step_coach.sqlite3 under the project).
+DB = "STEP_COACH_DB"
+# DynamoDB table name (default: step_coach_users).
+DYNAMODB_TABLE = "STEP_COACH_DYNAMODB_TABLE"
+# AWS region for DynamoDB (default: us-east-1).
+DYNAMODB_REGION = "STEP_COACH_DYNAMODB_REGION"
+# Optional DynamoDB endpoint URL (for example a local dynalite server).
+DYNAMODB_ENDPOINT = "STEP_COACH_DYNAMODB_ENDPOINT"
+# Largest accepted request body in bytes at the HTTP endpoint.
+MAX_BODY_BYTES = "STEP_COACH_MAX_BODY_BYTES"
+# Python logging level name for the skill's loggers (default: INFO).
+LOG_LEVEL = "STEP_COACH_LOG_LEVEL"
+
+# Values of a boolean setting that mean "off"; anything else set means "on".
+_OFF = frozenset({"0", "false", "no", "off"})
+
+
+def skill_ids(text: str) -> tuple[str, ...]:
+    """The application ids of a comma-separated list, blanks dropped."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def configured_skill_ids(environ: Mapping[str, str]) -> tuple[str, ...]:
+    return skill_ids(environ.get(SKILL_ID, ""))
+
+
+def flag(text: str) -> bool:
+    return text.strip().lower() not in _OFF

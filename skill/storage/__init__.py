@@ -1,0 +1,1 @@
+"""Per-user memory behind ask-sdk-core's persistence interface: SQLite or DynamoDB."""

@@ -1,0 +1,223 @@
+"""Per-user persistent attributes behind ask-sdk-core's persistence interface.
+
+Two back ends share one storage format and one error contract:
+
+* :class:`SQLitePersistenceAdapter` for a single host, safe with several gunicorn worker
+  processes (and threads) writing at once;
+* :class:`DynamoDBPersistenceAdapter` for Lambda or several hosts.
+
+Storage format (both back ends)
+    One row/item per user, keyed by ``user_key(user_id)``: the SHA-256 hex digest of the
+    Alexa user id. The raw id is personal data; it is never stored and never logged (logs
+    carry at most the first 12 hex digits of the key). Columns/attributes: ``id`` (the
+    key), ``data`` (the attributes as a JSON object, text), ``format_version`` (int, see
+    below), ``revision`` (int, +1 on every write; DynamoDB's optimistic concurrency uses
+    it) and ``updated_at`` (ISO 8601, UTC).
+
+Versioning
+    ``FORMAT_VERSION`` is the format this code writes. On load, ``MIGRATIONS[v]`` turns a
+    format-``v`` payload into format ``v + 1`` until it is current; a row without a
+    version is format 0. Migration happens in memory only; the next write stores the
+    current format. Data written by a *newer* release (``format_version`` above ours, as
+    after a rollback) is never clobbered: loading it raises :class:`NewerFormatError`, and
+    every write checks the stored version in the same atomic step and refuses with the
+    same error. Only :meth:`delete_attributes` ("forget me") ignores the version.
+
+Errors
+    Every failure of the store (locked too long, disk I/O error, unreachable, throttled,
+    corrupt row, ...) surfaces as :class:`StorageError`, so the skill can say it could not
+    save this time and carry on. A row whose JSON is corrupt raises
+    :class:`CorruptRecordError` on read and is left untouched by
+    :meth:`~PersistenceAdapter.update_attributes` (which must read it first); the blind
+    :meth:`~PersistenceAdapter.save_attributes` replaces it, which is how the skill starts
+    that user afresh after telling them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABCMeta, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+
+from skill.alexa.ids import key_tag, user_id_of, user_key
+
+if TYPE_CHECKING:
+    from ask_sdk_model import RequestEnvelope
+
+logger = logging.getLogger("skill.persistence")
+
+Attributes = dict[str, Any]
+Mutation = Callable[[Attributes], Attributes | None]
+Migration = Callable[[Attributes], Attributes]
+
+# The payload format this code writes.
+FORMAT_VERSION = 1
+
+
+def _from_format_0(attributes: Attributes) -> Attributes:
+    """Format 0 is any row written before payloads were versioned: the same JSON object.
+
+    Nothing changes in its shape; the step exists so that the chain starts at 0 and the
+    next format change only has to add ``MIGRATIONS[1]``.
+    """
+    return dict(attributes)
+
+
+# {from_version: function turning a payload of that version into version + 1}.
+MIGRATIONS: Mapping[int, Migration] = {0: _from_format_0}
+
+
+class StorageError(Exception):
+    """The store could not do its job this time; the skill should carry on without it."""
+
+
+class CorruptRecordError(StorageError):
+    """A user's stored row cannot be decoded (bad JSON, not an object, bad version)."""
+
+
+class NewerFormatError(StorageError):
+    """A user's row was written by a newer release; this code neither reads nor overwrites it."""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A row as read back, before decoding."""
+
+    data: object
+    format_version: object
+    revision: int | None
+
+
+class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
+    """What the skill relies on beyond ask-sdk's interface: one key scheme, one payload
+    codec with migrations, ``update_attributes`` and :class:`StorageError`.
+    """
+
+    def __init__(
+        self,
+        *,
+        format_version: int = FORMAT_VERSION,
+        migrations: Mapping[int, Migration] = MIGRATIONS,
+    ) -> None:
+        # Injectable so tests can exercise a chain of migrations and newer formats.
+        self.format_version = format_version
+        self.migrations = migrations
+
+    # ask-sdk-core interface -------------------------------------------------------------
+
+    def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
+        """The user's attributes, migrated to the current format; ``{}`` for a new user."""
+        key = self._key(request_envelope)
+        row = self._read(key)
+        return {} if row is None else self._decode(key, row)
+
+    def save_attributes(self, request_envelope: RequestEnvelope, attributes: Attributes) -> None:
+        """Store ``attributes`` for the user, last writer wins (see ``update_attributes``)."""
+        key = self._key(request_envelope)
+        self._write(key, self._encode(key, attributes))
+
+    def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
+        """Forget the user entirely, whatever format their row is in."""
+        self._delete(self._key(request_envelope))
+
+    # Beyond the interface ---------------------------------------------------------------
+
+    @abstractmethod
+    def update_attributes(self, request_envelope: RequestEnvelope, mutate: Mutation) -> Attributes:
+        """Atomically read the user's attributes, apply ``mutate`` and store the result.
+
+        ``mutate`` gets the current attributes (``{}`` for a new user) and either changes
+        them in place and returns ``None`` or returns a new dict. Concurrent updates of the
+        same user never lose each other's change. ``mutate`` may be called more than once
+        (DynamoDB retries on a conflict), so it must not have other side effects. An
+        exception from ``mutate`` is re-raised unchanged and nothing is written. Returns
+        the attributes as stored.
+        """
+
+    def close(self) -> None:
+        """Release this thread's resources; the adapter reconnects if used again."""
+
+    # Shared machinery -------------------------------------------------------------------
+
+    @abstractmethod
+    def _read(self, key: str) -> StoredRow | None: ...
+
+    @abstractmethod
+    def _write(self, key: str, data: str) -> None:
+        """Upsert unless the stored row is newer (then raise NewerFormatError)."""
+
+    @abstractmethod
+    def _delete(self, key: str) -> None: ...
+
+    def _key(self, request_envelope: RequestEnvelope) -> str:
+        user_id = user_id_of(request_envelope)
+        if user_id is None:
+            raise StorageError("the request carries no user id, so there is nobody to store")
+        return user_key(user_id)
+
+    def _encode(self, key: str, attributes: object) -> str:
+        if not isinstance(attributes, Mapping):
+            raise StorageError(f"attributes must be a mapping, not {type(attributes).__name__}")
+        try:
+            return json.dumps(
+                attributes, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+            )
+        except (TypeError, ValueError) as error:
+            logger.error("attributes for user %s are not JSON: %s", key_tag(key), error)
+            raise StorageError(f"attributes are not JSON-serialisable: {error}") from error
+
+    def _decode(self, key: str, row: StoredRow) -> Attributes:
+        version = 0 if row.format_version is None else row.format_version
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise self._corrupt(key, f"bad format_version {version!r}")
+        if version > self.format_version:
+            logger.warning(
+                "user %s has format %d, newer than this code's %d; leaving it alone",
+                key_tag(key),
+                version,
+                self.format_version,
+            )
+            raise NewerFormatError(
+                f"stored format {version} is newer than this release understands "
+                f"({self.format_version})"
+            )
+        try:
+            attributes = json.loads(row.data) if isinstance(row.data, str) else None
+        except ValueError as error:
+            raise self._corrupt(key, f"invalid JSON ({error})") from error
+        if not isinstance(attributes, dict):
+            raise self._corrupt(key, "payload is not a JSON object")
+        while version < self.format_version:
+            migrate = self.migrations.get(version)
+            if migrate is None:
+                raise self._corrupt(key, f"no migration from format {version}")
+            try:
+                attributes = migrate(attributes)
+            except Exception as error:
+                raise self._corrupt(key, f"migration from format {version} failed") from error
+            if not isinstance(attributes, dict):
+                raise self._corrupt(key, f"migration from format {version} gave no object")
+            version += 1
+        return attributes
+
+    def _mutated(self, key: str, attributes: Attributes, mutate: Mutation) -> Attributes:
+        result = mutate(attributes)
+        new = attributes if result is None else result
+        if not isinstance(new, dict):
+            raise StorageError(f"mutate must return a dict or None, not {type(new).__name__}")
+        return new
+
+    @staticmethod
+    def _corrupt(key: str, reason: str) -> CorruptRecordError:
+        logger.error("stored attributes of user %s are unreadable: %s", key_tag(key), reason)
+        return CorruptRecordError(f"stored attributes are unreadable: {reason}")

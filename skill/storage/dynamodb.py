@@ -1,0 +1,240 @@
+"""Per-user attributes in a DynamoDB table, for Lambda or several hosts."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from skill.alexa.ids import key_tag
+from skill.storage.base import (
+    FORMAT_VERSION,
+    MIGRATIONS,
+    Attributes,
+    Migration,
+    Mutation,
+    NewerFormatError,
+    PersistenceAdapter,
+    StorageError,
+    StoredRow,
+    logger,
+    now_iso,
+)
+
+if TYPE_CHECKING:
+    from ask_sdk_model import RequestEnvelope
+
+# Expression aliases: "data" is a DynamoDB reserved word, the others are aliased alike.
+_NAMES = {"#d": "data", "#v": "format_version", "#r": "revision"}
+
+
+class DynamoDBPersistenceAdapter(PersistenceAdapter):
+    """Attributes in a DynamoDB table (partition key ``id``, a string), through boto3.
+
+    Timeouts are short and retries few, so an unreachable or throttled store costs the
+    request a couple of seconds at most (Alexa gives a skill 8) and then StorageError.
+    ``update_attributes`` is optimistic: read with a consistent read, write with a
+    condition on the ``revision`` read, and on a conflict start again, a bounded number
+    of times. The boto3 client is made lazily per process, so building the adapter before
+    a fork is safe.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        endpoint_url: str | None = None,
+        create_table: bool = False,
+        *,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 2.0,
+        max_attempts: int = 2,
+        conflict_attempts: int = 30,
+        credentials: Mapping[str, str] | None = None,
+        format_version: int = FORMAT_VERSION,
+        migrations: Mapping[int, Migration] = MIGRATIONS,
+    ) -> None:
+        super().__init__(format_version=format_version, migrations=migrations)
+        self.table_name = table_name
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.create_table = create_table
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_attempts = max_attempts
+        self.conflict_attempts = conflict_attempts
+        # aws_access_key_id / aws_secret_access_key for a local server; None: boto3's chain.
+        self._credentials = dict(credentials or {})
+        self._client_state: tuple[int, Any] | None = None
+        self._table_ready_pid: int | None = None
+
+    def __repr__(self) -> str:
+        return f"DynamoDBPersistenceAdapter({self.table_name!r}, {self.region!r})"
+
+    def update_attributes(self, request_envelope: RequestEnvelope, mutate: Mutation) -> Attributes:
+        key = self._key(request_envelope)
+        for attempt in range(self.conflict_attempts):
+            row = self._read(key)
+            attributes = {} if row is None else self._decode(key, row)
+            new = self._mutated(key, attributes, mutate)
+            data = self._encode(key, new)
+            if row is None or row.revision is None:
+                # A new user (or a row from before revisions): nobody may have written since.
+                revision = 1
+                condition: dict[str, Any] = {
+                    "ConditionExpression": "attribute_not_exists(#r)",
+                    "ExpressionAttributeNames": {"#r": "revision"},
+                }
+            else:
+                revision = row.revision + 1
+                condition = {
+                    "ConditionExpression": "#r = :read",
+                    "ExpressionAttributeNames": {"#r": "revision"},
+                    "ExpressionAttributeValues": {":read": {"N": str(row.revision)}},
+                }
+            try:
+                self._call(key, "put_item", Item=self._item(key, data, revision), **condition)
+            except _ConditionFailed:
+                # Someone else wrote in between: back off a little (jittered) and redo.
+                time.sleep(random.uniform(0, min(0.05, 0.004 * 2**attempt)))
+                continue
+            return new
+        logger.warning(
+            "user %s: gave up after %d write conflicts", key_tag(key), self.conflict_attempts
+        )
+        raise StorageError("too many concurrent updates of the same user; try again")
+
+    def close(self) -> None:
+        if self._client_state is not None and self._client_state[0] == os.getpid():
+            self._client_state[1].close()
+        self._client_state = None
+
+    # Back-end primitives ----------------------------------------------------------------
+
+    def _read(self, key: str) -> StoredRow | None:
+        response = self._call(
+            key,
+            "get_item",
+            Key={"id": {"S": key}},
+            ConsistentRead=True,
+            ProjectionExpression="#d, #v, #r",
+            ExpressionAttributeNames=_NAMES,
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return StoredRow(
+            data=item.get("data", {}).get("S"),
+            format_version=_number(item.get("format_version")),
+            revision=_number(item.get("revision")),
+        )
+
+    def _write(self, key: str, data: str) -> None:
+        # UpdateItem rather than PutItem so the revision goes up even on a blind write and a
+        # concurrent update_attributes notices it.
+        try:
+            self._call(
+                key,
+                "update_item",
+                Key={"id": {"S": key}},
+                UpdateExpression="SET #d = :data, #v = :version, #u = :now ADD #r :one",
+                ConditionExpression="attribute_not_exists(#v) OR #v <= :version",
+                ExpressionAttributeNames={**_NAMES, "#u": "updated_at"},
+                ExpressionAttributeValues={
+                    ":data": {"S": data},
+                    ":version": {"N": str(self.format_version)},
+                    ":now": {"S": now_iso()},
+                    ":one": {"N": "1"},
+                },
+            )
+        except _ConditionFailed as error:
+            raise NewerFormatError(
+                "the stored item has a newer format; not overwriting it"
+            ) from error
+
+    def _delete(self, key: str) -> None:
+        self._call(key, "delete_item", Key={"id": {"S": key}})
+
+    def _item(self, key: str, data: str, revision: int) -> dict[str, Any]:
+        return {
+            "id": {"S": key},
+            "data": {"S": data},
+            "format_version": {"N": str(self.format_version)},
+            "revision": {"N": str(revision)},
+            "updated_at": {"S": now_iso()},
+        }
+
+    # Client, table and errors -------------------------------------------------------------
+
+    def _call(self, key: str, operation: str, **arguments: Any) -> dict[str, Any]:
+        """One DynamoDB call; every failure but a failed condition becomes StorageError."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            client = self._client()
+            return getattr(client, operation)(TableName=self.table_name, **arguments)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            code = details.get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                raise _ConditionFailed from error
+            reason = f"{code}: {details.get('Message', '')}"
+            logger.warning("DynamoDB %s failed for user %s: %s", operation, key_tag(key), reason)
+            raise StorageError(f"DynamoDB {operation} failed: {reason}") from error
+        except BotoCoreError as error:
+            logger.warning("DynamoDB %s failed for user %s: %s", operation, key_tag(key), error)
+            raise StorageError(f"DynamoDB is unreachable: {error}") from error
+
+    def _client(self) -> Any:
+        pid = os.getpid()
+        if self._client_state is None or self._client_state[0] != pid:
+            import boto3
+            from botocore.config import Config
+
+            client = boto3.session.Session(**self._credentials).client(
+                "dynamodb",
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=Config(
+                    connect_timeout=self.connect_timeout,
+                    read_timeout=self.read_timeout,
+                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                ),
+            )
+            self._client_state = (pid, client)
+        client = self._client_state[1]
+        if self.create_table and self._table_ready_pid != pid:
+            self._ensure_table(client)
+            self._table_ready_pid = pid
+        return client
+
+    def _ensure_table(self, client: Any, timeout: float = 30.0) -> None:
+        """Create the table if missing (local servers, first run) and wait until ACTIVE."""
+        deadline = time.monotonic() + timeout
+        try:
+            client.create_table(
+                TableName=self.table_name,
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            logger.info("created DynamoDB table %s", self.table_name)
+        except client.exceptions.ResourceInUseException:
+            pass  # it exists, or another process is creating it right now
+        while client.describe_table(TableName=self.table_name)["Table"]["TableStatus"] != "ACTIVE":
+            if time.monotonic() > deadline:
+                raise StorageError(f"DynamoDB table {self.table_name} is not active")
+            time.sleep(0.05)
+
+
+class _ConditionFailed(Exception):
+    """A conditional write lost a race (or met a newer format); internal only."""
+
+
+def _number(attribute: Mapping[str, str] | None) -> int | None:
+    try:
+        return int(attribute["N"]) if attribute is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None
