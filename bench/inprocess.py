@@ -126,11 +126,11 @@ def parts(coach: StepCoach, number: int) -> list[Timing]:
             mean_us(lambda: [coach.renderer.render(k, loc, **data) for k, loc, data in renders]),
         ),
         Timing(
-            "  of which request deserialization (skill.codec.ModelCodec)",
+            "  of which request deserialization (skill.alexa.codec.ModelCodec)",
             mean_us(lambda: [codec.from_data(e, RequestEnvelope) for e in envelopes]),
         ),
         Timing(
-            "  of which response serialization (skill.codec.ModelCodec)",
+            "  of which response serialization (skill.alexa.codec.ModelCodec)",
             mean_us(lambda: [codec.serialize(a) for a in answers]),
         ),
         Timing(

@@ -163,7 +163,7 @@ def inprocess_section(results: Results) -> list[str]:
             "",
             f"Cold start (fresh `python -c`, median of {cold.runs}; what a Lambda cold start "
             "adds): "
-            f"import `skill.core` **{cold.import_ms:.0f} ms**, build `StepCoach()` "
+            f"import `skill.coach.step_coach` **{cold.import_ms:.0f} ms**, build `StepCoach()` "
             f"**{cold.build_ms:.0f} ms**, first request **{cold.first_request_ms:.0f} ms**; "
             f"the whole process, interpreter start-up included, **{cold.process_wall_ms:.0f} ms**.",
         ]

@@ -26,7 +26,7 @@ ONE_SHOT = ("--mute", "--new-user", "--say", "start russian push ups")
 
 
 @dataclass(frozen=True)
-class TurnTiming:
+class TypedTurnTiming:
     """Medians over the rounds, in milliseconds; ``audio_s`` is the turn's spoken length."""
 
     utterance: str
@@ -40,7 +40,7 @@ class TurnTiming:
 @dataclass(frozen=True)
 class RunnerReport:
     engine_start_ms: float  # the first render of a process: pyttsx3 and espeak-ng start
-    turns: list[TurnTiming]
+    turns: list[TypedTurnTiming]
     one_shot_ms: float  # wall time of `python local_runner.py --mute --say ...`, median
     one_shot_runs: int
     voiced: bool  # False when no speech engine was found: speech times are then zero
@@ -76,7 +76,7 @@ def _one_round(
     return timings
 
 
-def turn_latencies(rounds: int = 5) -> tuple[float, list[TurnTiming], bool]:
+def turn_latencies(rounds: int = 5) -> tuple[float, list[TypedTurnTiming], bool]:
     """Engine start-up time, then per-turn medians over ``rounds`` sessions."""
     nlu = LocalNLU.for_locale("en-US")
     coach = StepCoach()  # no per-user store: the benchmark must not touch anyone's history
@@ -96,7 +96,7 @@ def turn_latencies(rounds: int = 5) -> tuple[float, list[TurnTiming], bool]:
             return statistics.median(sample[part] for sample in samples) * 1000
 
         turns.append(
-            TurnTiming(
+            TypedTurnTiming(
                 utterance=utterance,
                 understand_ms=median_ms(0),
                 skill_ms=median_ms(1),

@@ -23,7 +23,7 @@ _ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
-class Turn:
+class MixRequest:
     """One turn of the session: what the user did and the intent's resolved slots."""
 
     label: str
@@ -35,29 +35,29 @@ class Turn:
 
 # launch, start a routine with paced sets, several nexts (steps 3 and 6 are paced sets of
 # twelve reps), ask why, stop: the shape of a real session.
-SESSION: tuple[Turn, ...] = (
-    Turn("LaunchRequest", request_type="LaunchRequest"),
-    Turn(
+SESSION: tuple[MixRequest, ...] = (
+    MixRequest("LaunchRequest", request_type="LaunchRequest"),
+    MixRequest(
         "StartWorkoutIntent",
         intent="StartWorkoutIntent",
         slots={"exercise": ("the knee protection routine", "protect_knees")},
     ),
-    Turn("NextIntent", intent="AMAZON.NextIntent"),
-    Turn("NextIntent (paced)", intent="AMAZON.NextIntent"),
-    Turn("NextIntent", intent="AMAZON.NextIntent"),
-    Turn("NextIntent", intent="AMAZON.NextIntent"),
-    Turn("NextIntent (paced)", intent="AMAZON.NextIntent"),
-    Turn(
+    MixRequest("NextIntent", intent="AMAZON.NextIntent"),
+    MixRequest("NextIntent (paced)", intent="AMAZON.NextIntent"),
+    MixRequest("NextIntent", intent="AMAZON.NextIntent"),
+    MixRequest("NextIntent", intent="AMAZON.NextIntent"),
+    MixRequest("NextIntent (paced)", intent="AMAZON.NextIntent"),
+    MixRequest(
         "ExplainIntent",
         intent="ExplainIntent",
         slots={"topic": ("why glutes matter", "why_glutes")},
     ),
-    Turn("StopIntent", intent="AMAZON.StopIntent"),
+    MixRequest("StopIntent", intent="AMAZON.StopIntent"),
 )
 
 
 def envelope(
-    turn: Turn,
+    turn: MixRequest,
     attributes: Mapping[str, Any],
     *,
     new: bool,

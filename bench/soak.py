@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.endpoint import SIGNED_APP, SKILL_APP, write_pki
-from bench.scenario import APPLICATION_ID, SESSION, Turn, envelope
+from bench.scenario import APPLICATION_ID, SESSION, MixRequest, envelope
 from bench.signed_app import PKI_DIR
 from tests.support import servers
 from tests.support.signing import TestAlexaSigner
@@ -54,28 +54,32 @@ SOCKET_TIMEOUT_S = 30.0
 _BAD_LOG = re.compile(r"\[CRITICAL\]|WORKER TIMEOUT|Worker .* (?:exited|was sent)")
 
 # Further things people say mid-workout, on top of the benchmark session's turns.
-EXTRA_TURNS: tuple[Turn, ...] = (
-    Turn("Pause", intent="AMAZON.PauseIntent"),
-    Turn("Resume", intent="AMAZON.ResumeIntent"),
-    Turn("Repeat", intent="AMAZON.RepeatIntent"),
-    Turn("Previous", intent="AMAZON.PreviousIntent"),
-    Turn("StartOver", intent="AMAZON.StartOverIntent"),
-    Turn("Help", intent="AMAZON.HelpIntent"),
-    Turn("Yes", intent="AMAZON.YesIntent"),
-    Turn("No", intent="AMAZON.NoIntent"),
-    Turn("Fallback", intent="AMAZON.FallbackIntent"),
-    Turn("Home", intent="AMAZON.NavigateHomeIntent"),
-    Turn("List", intent="ListExercisesIntent"),
-    Turn("ProtectKnees", intent="ProtectKneesIntent"),
-    Turn("Slower", intent="SetPaceIntent", slots={"pace": ("slower", "slow")}),
-    Turn("Faster", intent="SetPaceIntent", slots={"pace": ("faster", "fast")}),
-    Turn("Plank", intent="StartWorkoutIntent", slots={"exercise": ("planks", "forearm_plank")}),
-    Turn("Unknown", intent="StartWorkoutIntent", slots={"exercise": ("yoga <b>", None)}),
-    Turn("Medius", intent="ExplainIntent", slots={"topic": ("the glute medius", "glute_medius")}),
-    Turn("UnknownTopic", intent="ExplainIntent", slots={"topic": ("quantum knees", None)}),
-    Turn("NoSlot", intent="StartWorkoutIntent"),
-    Turn("Cancel", intent="AMAZON.CancelIntent"),
-    Turn("Ended", request_type="SessionEndedRequest"),
+EXTRA_TURNS: tuple[MixRequest, ...] = (
+    MixRequest("Pause", intent="AMAZON.PauseIntent"),
+    MixRequest("Resume", intent="AMAZON.ResumeIntent"),
+    MixRequest("Repeat", intent="AMAZON.RepeatIntent"),
+    MixRequest("Previous", intent="AMAZON.PreviousIntent"),
+    MixRequest("StartOver", intent="AMAZON.StartOverIntent"),
+    MixRequest("Help", intent="AMAZON.HelpIntent"),
+    MixRequest("Yes", intent="AMAZON.YesIntent"),
+    MixRequest("No", intent="AMAZON.NoIntent"),
+    MixRequest("Fallback", intent="AMAZON.FallbackIntent"),
+    MixRequest("Home", intent="AMAZON.NavigateHomeIntent"),
+    MixRequest("List", intent="ListExercisesIntent"),
+    MixRequest("ProtectKnees", intent="ProtectKneesIntent"),
+    MixRequest("Slower", intent="SetPaceIntent", slots={"pace": ("slower", "slow")}),
+    MixRequest("Faster", intent="SetPaceIntent", slots={"pace": ("faster", "fast")}),
+    MixRequest(
+        "Plank", intent="StartWorkoutIntent", slots={"exercise": ("planks", "forearm_plank")}
+    ),
+    MixRequest("Unknown", intent="StartWorkoutIntent", slots={"exercise": ("yoga <b>", None)}),
+    MixRequest(
+        "Medius", intent="ExplainIntent", slots={"topic": ("the glute medius", "glute_medius")}
+    ),
+    MixRequest("UnknownTopic", intent="ExplainIntent", slots={"topic": ("quantum knees", None)}),
+    MixRequest("NoSlot", intent="StartWorkoutIntent"),
+    MixRequest("Cancel", intent="AMAZON.CancelIntent"),
+    MixRequest("Ended", request_type="SessionEndedRequest"),
 )
 
 
@@ -392,7 +396,7 @@ class Traffic:
             return self._signed(probe)
         return probe
 
-    def next_turn(self) -> tuple[Turn, dict[str, Any]]:
+    def next_turn(self) -> tuple[MixRequest, dict[str, Any]]:
         """The next valid turn of the conversation (a launch when no session is open)."""
         if not self.session_open:
             turn, new = SESSION[0], True
@@ -403,7 +407,7 @@ class Traffic:
             turn, new = self.rng.choice(EXTRA_TURNS), False
         return turn, envelope(turn, self.attributes, new=new, user=self.user)
 
-    def absorb(self, turn: Turn, answer: dict[str, Any]) -> None:
+    def absorb(self, turn: MixRequest, answer: dict[str, Any]) -> None:
         """Carry the answer's attributes forward; a closed session starts over."""
         ended = turn.request_type == "SessionEndedRequest" or answer.get("response", {}).get(
             "shouldEndSession"
@@ -420,7 +424,7 @@ class Traffic:
             "turn",
             OK_200,
             body=self._json(request),
-            headers={"Content-Type": "application/json", "X-Turn": turn.label},
+            headers={"Content-Type": "application/json", "X-MixRequest": turn.label},
             checks_speech=turn.request_type != "SessionEndedRequest",
         )
 
@@ -557,7 +561,7 @@ class Client:
 
 
 def _check(
-    probe: Probe, status: int, content: bytes, traffic: Traffic, turn: Turn | None
+    probe: Probe, status: int, content: bytes, traffic: Traffic, turn: MixRequest | None
 ) -> str | None:
     """None when the answer is what the probe expects; otherwise why not."""
     if not _meets(probe.expect, status):
@@ -613,10 +617,10 @@ def run_client(
     return tally
 
 
-def _turn_of(probe: Probe) -> Turn | None:
+def _turn_of(probe: Probe) -> MixRequest | None:
     if probe.kind != "turn":
         return None
-    label = probe.headers.get("X-Turn")
+    label = probe.headers.get("X-MixRequest")
     return next((t for t in (*SESSION, *EXTRA_TURNS) if t.label == label), None)
 
 

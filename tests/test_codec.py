@@ -1,4 +1,4 @@
-"""skill.codec.ModelCodec must give exactly what ask-sdk-core's DefaultSerializer gives.
+"""skill.alexa.codec.ModelCodec must give exactly what ask-sdk-core's DefaultSerializer gives.
 
 The codec replaces the SDK's serializer on the hot path, so every test here compares the
 two: the same model objects (same classes, same attribute values, recursively) for every

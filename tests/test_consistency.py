@@ -10,7 +10,8 @@ import pytest
 from skill.alexa.ssml_rules import validate_alexa_ssml
 from skill.coach import handlers
 from skill.coach.catalog import default_catalog
-from skill.coach.interaction_model import build_model, language_data, model_path, render_model
+from skill.coach.interaction_model import build_model, model_path, render_model
+from skill.coach.language import language_data
 from skill.coach.pacing import PACES
 from skill.coach.speech import TEMPLATE_SUFFIX, SpeechRenderer, locale_chain
 from skill.settings import SPEECH_TEMPLATES_DIR

@@ -1,11 +1,18 @@
-"""The code base stays ruff-clean: lint and format are part of the test suite."""
+"""The code base stays ruff-clean and keeps its import rules: both run with the tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from skill.settings import PROJECT_DIR
+
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess[str]:
@@ -22,3 +29,40 @@ def test_ruff_check_is_clean() -> None:
 def test_ruff_format_is_clean() -> None:
     result = ruff("format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
+    """Run import-linter on the ``skill`` package found in ``project``."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports"))],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project)},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_import_rules_hold() -> None:
+    result = lint_imports(PROJECT_DIR)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("coach/words.py", "import flask", "know nothing of HTTP"),
+        ("coach/words.py", "import skill.local.console", "Shells over the coach"),
+        ("serve/app.py", "import skill.local.cli", "Shells over the coach"),
+        ("serve/lambda_handler.py", "import skill.serve.verification", "Lambda entry point"),
+    ],
+)
+def test_a_wrong_import_breaks_the_rules(tmp_path: Path, module: str, line: str, broken: str):
+    """The contracts are not vacuous: each catches the import it exists to forbid."""
+    shutil.copytree(PROJECT_DIR / "skill", tmp_path / "skill", ignore=IGNORED)
+    shutil.copy(PROJECT_DIR / "pyproject.toml", tmp_path)
+    target = tmp_path / "skill" / module
+    target.write_text(target.read_text() + f"\n{line}\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0, result.stdout
+    assert broken in result.stdout.split("Broken contracts")[1], result.stdout

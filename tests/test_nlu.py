@@ -18,9 +18,8 @@ from skill.local.nlu import (
     LocalNLU,
     UnknownLocale,
     available_locales,
-    key_of,
-    words_of,
 )
+from skill.local.utterance import key_of, words_of
 from skill.settings import INTERACTION_MODELS_DIR
 
 CASES_FILE = Path(__file__).with_name("nlu_cases.toml")

@@ -24,9 +24,12 @@ from skill import settings
 from skill.alexa.envelope import InvalidRequest, validate_envelope
 from skill.alexa.ssml import total_pause_ms
 from skill.coach.step_coach import StepCoach
-from skill.local.cli import Console, Conversation, HttpSkill, RunnerError, main
+from skill.local.cli import main
+from skill.local.console import Console
+from skill.local.conversation import Conversation
 from skill.local.nlu import LocalNLU
 from skill.local.session import LOCAL_APPLICATION_ID, LocalSession
+from skill.local.transports import HttpSkill, RunnerError
 from tests.support import servers
 from tests.support.runner import run_local_runner
 

@@ -20,7 +20,7 @@ from skill.local import speaker as tts
 from skill.local.speaker import (
     NO_ENGINE_NOTICE,
     Speaker,
-    TurnAudio,
+    SpeechAudio,
     VoiceInfo,
     list_voices,
     voice_for_locale,
@@ -130,7 +130,7 @@ def test_each_turn_has_its_own_file_with_only_its_own_speech(quiet_speaker: Spea
 @needs_engine
 def test_the_whole_run_wav_is_the_turns_in_order(tmp_path: Path) -> None:
     run_path = tmp_path / "run" / "session.wav"
-    turns: list[TurnAudio] = []
+    turns: list[SpeechAudio] = []
     frames: list[int] = []
     with Speaker(mute=True, wav_path=run_path, notices=io.StringIO()) as speaker:
         for ssml in [STEP, '<speak>Rest.<break time="1s"/></speak>', "<speak>Done.</speak>"]:

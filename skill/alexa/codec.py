@@ -5,7 +5,6 @@ model class by name (``__import__`` per nested object), re-parses type strings s
 ``"dict(str, ask_sdk_model.slot.Slot)"`` with regular expressions, parses every
 timestamp with dateutil's general-purpose parser, and its ``deserialize`` takes a JSON
 string, so a caller holding parsed JSON pays a ``json.dumps``/``json.loads`` round trip.
-Profiling the endpoint put a third of a request's CPU time there.
 
 :class:`ModelCodec` reads the same model metadata (``deserialized_types``,
 ``attribute_map``, discriminators) once per type and keeps a decoder per type string.

@@ -117,6 +117,10 @@ class Catalog:
     exercises: dict[str, Exercise]
     routines: dict[str, Routine]
     topics: dict[str, Topic]
+    # What the coach offers with no workout going (launch, menu); None offers nothing.
+    default_offer: str | None = None
+    # The routine that "protect my knees" (ProtectKneesIntent) starts.
+    knee_routine: str | None = None
     _workout_names: dict[str, str] = field(default_factory=dict, repr=False)
     _topic_names: dict[str, str] = field(default_factory=dict, repr=False)
     _plans: dict[str, Plan] = field(default_factory=dict, repr=False)
@@ -270,7 +274,14 @@ def parse_catalog(raw: dict) -> Catalog:
             )
             for t in raw.get("topics", ())
         }
-        catalog = Catalog(raw["safety"], exercises, routines, topics)
+        catalog = Catalog(
+            raw["safety"],
+            exercises,
+            routines,
+            topics,
+            default_offer=raw.get("default_offer"),
+            knee_routine=raw.get("knee_routine"),
+        )
     except (KeyError, TypeError) as error:
         raise CatalogError(f"malformed catalog entry: {error!r}") from error
     _check(catalog)
@@ -306,6 +317,10 @@ def _check(catalog: Catalog) -> None:
     for topic in catalog.topics.values():
         if topic.offer and topic.offer not in workouts:
             raise CatalogError(f"topic {topic.id}: unknown offer {topic.offer}")
+    if catalog.default_offer is not None and catalog.default_offer not in workouts:
+        raise CatalogError(f"unknown default_offer {catalog.default_offer}")
+    if catalog.knee_routine is not None and catalog.knee_routine not in catalog.routines:
+        raise CatalogError(f"unknown knee_routine {catalog.knee_routine}")
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:

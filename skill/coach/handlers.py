@@ -9,175 +9,29 @@ conversation state from the :class:`Turn`, decides the next state and returns
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from ask_sdk_core.dispatch_components import (
     AbstractExceptionHandler,
     AbstractRequestHandler,
-    AbstractRequestInterceptor,
-    AbstractResponseInterceptor,
 )
 from ask_sdk_core.exceptions import DispatchException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
-from ask_sdk_model.dialog import ElicitSlotDirective
-from ask_sdk_model.slu.entityresolution import StatusCode
-from ask_sdk_model.ui import SimpleCard
 
-from skill.alexa.ids import user_id_of
 from skill.coach import pacing, progress
-from skill.coach.catalog import Catalog, Plan
+from skill.coach.catalog import Catalog
+from skill.coach.language import language_of, slot_value_id
 from skill.coach.speech import SpeechRenderer
-from skill.coach.state import Offer, State, parse_state
-from skill.storage.base import PersistenceAdapter, StorageError
+from skill.coach.state import Offer, State
+from skill.coach.turn import STATE_KEY, Turn, echo, turn_of
+from skill.storage.base import StorageError
 
 log = logging.getLogger(__name__)
-
-STATE_KEY = "step_coach_turn"
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Turn:
-    """One request's view of the conversation: parsed state, locale and rendering."""
-
-    def __init__(
-        self,
-        handler_input: HandlerInput,
-        catalog: Catalog,
-        renderer: SpeechRenderer,
-        store: PersistenceAdapter | None = None,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.handler_input = handler_input
-        self.catalog = catalog
-        self.renderer = renderer
-        self.store = store
-        self.clock = clock
-        self._record: dict[str, Any] | None = None
-        envelope = handler_input.request_envelope
-        self.locale = getattr(envelope.request, "locale", None) or "en-US"
-        # Skill events and exception reports come without a session (and the SDK raises
-        # when asked for its attributes): they start from a fresh state.
-        in_session = envelope.session is not None
-        attributes = handler_input.attributes_manager.session_attributes if in_session else None
-        self.state, self.tampered = parse_state(attributes, catalog)
-        self.next_state = self.state
-        self.saved_progress = True
-
-    # --- state helpers -------------------------------------------------------------
-    @property
-    def plan(self) -> Plan | None:
-        return self.catalog.plan(self.state.workout) if self.state.workout else None
-
-    def slot(self, name: str) -> tuple[str | None, str | None]:
-        """``(resolved id, spoken value)`` of a slot; the id is None when nothing matched."""
-        request = self.handler_input.request_envelope.request
-        slots = getattr(getattr(request, "intent", None), "slots", None) or {}
-        slot = slots.get(name)
-        if slot is None or not slot.value:
-            return None, None
-        spoken = str(slot.value)
-        for authority in (
-            getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []
-        ):
-            status = getattr(getattr(authority, "status", None), "code", None)
-            if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
-                resolved = getattr(getattr(authority.values[0], "value", None), "id", None)
-                if isinstance(resolved, str):
-                    return resolved, spoken
-        return None, spoken
-
-    # --- the user's stored progress --------------------------------------------------
-    def record(self) -> dict[str, Any]:
-        """The user's stored progress, read once per request; empty when the store fails."""
-        if self._record is None:
-            raw: object = {}
-            if self.store is not None and self.user_known:
-                try:
-                    raw = self.handler_input.attributes_manager.persistent_attributes
-                except StorageError:
-                    log.warning("could not read stored progress; carrying on without it")
-            self._record = progress.normalise_record(raw)
-        return self._record
-
-    @property
-    def user_known(self) -> bool:
-        return user_id_of(self.handler_input.request_envelope) is not None
-
-    def update(self, change: Callable[[object], dict[str, Any]]) -> None:
-        """Apply ``change`` to the stored record atomically; a failure is said, not raised."""
-        if self.store is None or not self.user_known:
-            return
-        try:
-            self._record = progress.normalise_record(
-                self.store.update_attributes(self.handler_input.request_envelope, change)
-            )
-        except StorageError:
-            log.warning("could not save progress; the workout carries on")
-            self.saved_progress = False
-
-    def remember_place(self) -> None:
-        """Store where an unfinished workout stopped, so the next launch can offer it."""
-        plan = self.plan
-        if plan is not None and not self.state.finished:
-            kind, step, now = plan.kind, self.state.step, self.clock()
-            self.update(lambda raw: progress.set_resume_point(raw, kind, plan.id, step, now))
-
-    # --- response -----------------------------------------------------------------
-    def reply(
-        self,
-        key: str,
-        state: State | None = None,
-        *,
-        end_session: bool = False,
-        elicit: str | None = None,
-        **data: Any,
-    ) -> Response:
-        self.next_state = state or self.state
-        data.setdefault("tampered", self.tampered)
-        data.setdefault("saved_progress", self.saved_progress)
-        data.setdefault("safety", self.catalog.safety)
-        rendered = self.renderer.render(key, self.locale, **data)
-        speech = rendered.speech
-        if self.tampered or not self.saved_progress:
-            notices = self.renderer.render("notices", self.locale, **data).speech
-            speech = notices.removesuffix("</speak>") + " " + speech.removeprefix("<speak>")
-        builder = self.handler_input.response_builder
-        builder.speak(speech).set_card(
-            SimpleCard(title=rendered.card_title, content=rendered.card_text)
-        )
-        if end_session:
-            builder.set_should_end_session(True)
-        else:
-            builder.ask(rendered.reprompt or rendered.speech)
-        if elicit:
-            request = self.handler_input.request_envelope.request
-            builder.add_directive(
-                ElicitSlotDirective(slot_to_elicit=elicit, updated_intent=request.intent)
-            )
-        return builder.response
-
-
-_UNSPEAKABLE = re.compile(r"[^\w\s'&.-]+")
-
-
-def echo(spoken: str) -> str:
-    """A user's words as we may say them back: no markup, no symbols, not too long."""
-    return " ".join(_UNSPEAKABLE.sub(" ", spoken).split())[:60]
-
-
-def _turn(handler_input: HandlerInput) -> Turn:
-    return handler_input.attributes_manager.request_attributes[STATE_KEY]
 
 
 def speak_step(turn: Turn, state: State, notice: str | None = None) -> Response:
@@ -220,8 +74,14 @@ def finish_workout(turn: Turn) -> Response:
     )
 
 
+def default_offer(turn: Turn) -> Offer | None:
+    """What the coach offers when no workout is going, as the content says."""
+    offer = turn.catalog.default_offer
+    return Offer(offer) if offer else None
+
+
 def menu(turn: Turn, key: str = "menu", **data: Any) -> Response:
-    state = replace(turn.state.home(), offer=Offer("protect_knees"))
+    state = replace(turn.state.home(), offer=default_offer(turn))
     return turn.reply(key, state, **data)
 
 
@@ -230,24 +90,40 @@ Decide = Callable[[Turn], Response]
 
 
 class Handler(AbstractRequestHandler):
-    """A request handler from a predicate and a decision function."""
+    """A request handler from a predicate and a decision function.
 
-    def __init__(self, predicate: Callable[[HandlerInput], bool], decide: Decide) -> None:
+    ``intents`` names the intents it answers, so the set the skill handles is read off
+    the table below rather than listed again.
+    """
+
+    def __init__(
+        self,
+        predicate: Callable[[HandlerInput], bool],
+        decide: Decide,
+        intents: tuple[str, ...] = (),
+    ) -> None:
         self.predicate = predicate
         self.decide = decide
+        self.intents = intents
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return self.predicate(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return self.decide(_turn(handler_input))
+        return self.decide(turn_of(handler_input))
 
 
-def intent(*names: str) -> Callable[[HandlerInput], bool]:
+def on_intent(*names: str, decide: Decide) -> Handler:
     checks = [is_intent_name(name) for name in names]
     if len(checks) == 1:
-        return checks[0]
-    return lambda handler_input: any(check(handler_input) for check in checks)
+        return Handler(checks[0], decide, names)
+    return Handler(
+        lambda handler_input: any(check(handler_input) for check in checks), decide, names
+    )
+
+
+def on_request(request_type: str, decide: Decide) -> Handler:
+    return Handler(is_request_type(request_type), decide)
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -268,7 +144,7 @@ def on_launch(turn: Turn) -> Response:
     resume = stored_resume(turn)
     state = replace(
         turn.state.home(),
-        offer=resume or Offer("protect_knees"),
+        offer=resume or default_offer(turn),
         safety_said=True,
         pace=record["pace"],
     )
@@ -292,7 +168,10 @@ def on_start_workout(turn: Turn) -> Response:
 
 
 def on_protect_knees(turn: Turn) -> Response:
-    return start_workout(turn, "protect_knees")
+    routine = turn.catalog.knee_routine
+    if routine is None:
+        return on_fallback(turn)
+    return start_workout(turn, routine)
 
 
 def on_explain(turn: Turn) -> Response:
@@ -318,10 +197,6 @@ def on_explain(turn: Turn) -> Response:
 
 def on_list(turn: Turn) -> Response:
     return turn.reply("list", turn.state, catalog=turn.catalog)
-
-
-def _in_workout(turn: Turn) -> bool:
-    return turn.state.workout is not None
 
 
 def on_next(turn: Turn) -> Response:
@@ -381,9 +256,7 @@ def on_resume(turn: Turn) -> Response:
 def on_set_pace(turn: Turn) -> Response:
     pace_id, spoken = turn.slot("pace")
     if pace_id is None and spoken:
-        pace_id = {"slower": "slow", "faster": "fast", "quicker": "fast"}.get(
-            spoken.lower(), spoken.lower()
-        )
+        pace_id = slot_value_id("PACE", spoken, language_of(turn.locale))
     if pace_id not in pacing.PACES:
         return turn.reply("unknown_pace", turn.state, value=echo(spoken or ""))
     state = replace(turn.state, pace=pace_id)
@@ -494,85 +367,34 @@ def on_session_ended(turn: Turn) -> Response:
 
 # The predicates never overlap, so order only sets how soon the SDK finds a handler: the
 # mid-workout controls, asked for most, come first.
-REQUEST_HANDLERS: list[AbstractRequestHandler] = [
-    Handler(intent("AMAZON.NextIntent"), on_next),
-    Handler(intent("AMAZON.RepeatIntent"), on_repeat),
-    Handler(intent("AMAZON.PreviousIntent"), on_previous),
-    Handler(intent("AMAZON.PauseIntent"), on_pause),
-    Handler(intent("AMAZON.ResumeIntent"), on_resume),
-    Handler(is_request_type("LaunchRequest"), on_launch),
-    Handler(intent("StartWorkoutIntent"), on_start_workout),
-    Handler(intent("ProtectKneesIntent"), on_protect_knees),
-    Handler(intent("ExplainIntent"), on_explain),
-    Handler(intent("AMAZON.StopIntent", "AMAZON.CancelIntent"), on_stop),
-    Handler(is_request_type("SessionEndedRequest"), on_session_ended),
-    Handler(intent("AMAZON.YesIntent"), on_yes),
-    Handler(intent("AMAZON.NoIntent"), on_no),
-    Handler(intent("SetPaceIntent"), on_set_pace),
-    Handler(intent("AMAZON.StartOverIntent"), on_start_over),
-    Handler(intent("ProgressIntent"), on_progress),
-    Handler(intent("ListExercisesIntent"), on_list),
-    Handler(intent("AMAZON.HelpIntent"), on_help),
-    Handler(intent("AMAZON.FallbackIntent"), on_fallback),
-    Handler(intent("AMAZON.NavigateHomeIntent"), on_home),
-    Handler(is_request_type("AlexaSkillEvent.SkillDisabled"), on_skill_disabled),
-    Handler(is_request_type("AlexaSkillEvent.SkillEnabled"), on_skill_enabled),
-    Handler(is_request_type("System.ExceptionEncountered"), on_exception_encountered),
+REQUEST_HANDLERS: list[Handler] = [
+    on_intent("AMAZON.NextIntent", decide=on_next),
+    on_intent("AMAZON.RepeatIntent", decide=on_repeat),
+    on_intent("AMAZON.PreviousIntent", decide=on_previous),
+    on_intent("AMAZON.PauseIntent", decide=on_pause),
+    on_intent("AMAZON.ResumeIntent", decide=on_resume),
+    on_request("LaunchRequest", on_launch),
+    on_intent("StartWorkoutIntent", decide=on_start_workout),
+    on_intent("ProtectKneesIntent", decide=on_protect_knees),
+    on_intent("ExplainIntent", decide=on_explain),
+    on_intent("AMAZON.StopIntent", "AMAZON.CancelIntent", decide=on_stop),
+    on_request("SessionEndedRequest", on_session_ended),
+    on_intent("AMAZON.YesIntent", decide=on_yes),
+    on_intent("AMAZON.NoIntent", decide=on_no),
+    on_intent("SetPaceIntent", decide=on_set_pace),
+    on_intent("AMAZON.StartOverIntent", decide=on_start_over),
+    on_intent("ProgressIntent", decide=on_progress),
+    on_intent("ListExercisesIntent", decide=on_list),
+    on_intent("AMAZON.HelpIntent", decide=on_help),
+    on_intent("AMAZON.FallbackIntent", decide=on_fallback),
+    on_intent("AMAZON.NavigateHomeIntent", decide=on_home),
+    on_request("AlexaSkillEvent.SkillDisabled", on_skill_disabled),
+    on_request("AlexaSkillEvent.SkillEnabled", on_skill_enabled),
+    on_request("System.ExceptionEncountered", on_exception_encountered),
 ]
 
 # Intent names the handlers answer; a consistency test checks them against every model.
-HANDLED_INTENTS = frozenset(
-    {
-        "StartWorkoutIntent",
-        "ProtectKneesIntent",
-        "ExplainIntent",
-        "ListExercisesIntent",
-        "SetPaceIntent",
-        "ProgressIntent",
-        "AMAZON.NextIntent",
-        "AMAZON.PreviousIntent",
-        "AMAZON.RepeatIntent",
-        "AMAZON.StartOverIntent",
-        "AMAZON.PauseIntent",
-        "AMAZON.ResumeIntent",
-        "AMAZON.HelpIntent",
-        "AMAZON.StopIntent",
-        "AMAZON.CancelIntent",
-        "AMAZON.FallbackIntent",
-        "AMAZON.NavigateHomeIntent",
-        "AMAZON.YesIntent",
-        "AMAZON.NoIntent",
-    }
-)
-
-
-class LoadTurn(AbstractRequestInterceptor):
-    """Parse the session state once per request, before any handler runs."""
-
-    def __init__(
-        self,
-        catalog: Catalog,
-        renderer: SpeechRenderer,
-        store: PersistenceAdapter | None = None,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.catalog = catalog
-        self.renderer = renderer
-        self.store = store
-        self.clock = clock
-
-    def process(self, handler_input: HandlerInput) -> None:
-        turn = Turn(handler_input, self.catalog, self.renderer, self.store, self.clock)
-        handler_input.attributes_manager.request_attributes[STATE_KEY] = turn
-
-
-class SaveTurn(AbstractResponseInterceptor):
-    """Write the next state back into the session attributes."""
-
-    def process(self, handler_input: HandlerInput, response: Response | None) -> None:
-        turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
-        if turn is not None and handler_input.request_envelope.session is not None:
-            handler_input.attributes_manager.session_attributes = turn.next_state.to_attributes()
+HANDLED_INTENTS = frozenset(name for handler in REQUEST_HANDLERS for name in handler.intents)
 
 
 class CatchAll(AbstractExceptionHandler):

@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from skill.coach.catalog import Catalog, default_catalog
+from skill.coach.language import language_data
 from skill.coach.words import spoken_form
-from skill.settings import CONTENT_DIR, INTERACTION_MODELS_DIR
-
-
-@cache
-def language_data(language: str = "en") -> dict[str, Any]:
-    with (CONTENT_DIR / f"language_{language}.toml").open("rb") as handle:
-        return tomllib.load(handle)
+from skill.settings import INTERACTION_MODELS_DIR
 
 
 def _slot_values(entries: Iterable[tuple[str, str, Iterable[str]]]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ The record lives in the user's persistent attributes as plain JSON::
 Everything here is a pure function of its arguments: the clock and the user's time zone
 are passed in, so the calendar arithmetic (streaks, ISO weeks, day boundaries in the
 user's zone) is tested with fixed times. Functions take a record and return a new one, so
-they fit :meth:`skill.persistence.PersistenceAdapter.update_attributes` directly::
+they fit :meth:`skill.storage.base.PersistenceAdapter.update_attributes` directly::
 
     adapter.update_attributes(envelope, lambda raw: record_completion(raw, "exercise", id, now))
 

@@ -114,4 +114,4 @@ def _parse(attributes: object, catalog: Catalog) -> State:
         if not 0 <= offer_step < len(catalog.plan(offer_id).steps):
             raise ValueError("offer step out of range")
         fields["offer"] = Offer(offer_id, offer_step, resume)
-    return State(**fields)  # built once: dataclasses.replace costs a few microseconds each
+    return State(**fields)

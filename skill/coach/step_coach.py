@@ -23,6 +23,7 @@ from skill.alexa.envelope import InvalidRequest, validate_envelope
 from skill.coach import handlers
 from skill.coach.catalog import Catalog, default_catalog
 from skill.coach.speech import SpeechRenderer
+from skill.coach.turn import Clock, LoadTurn, SaveTurn, utc_now
 from skill.storage.base import PersistenceAdapter
 from skill.storage.factory import create_persistence_adapter
 
@@ -38,13 +39,13 @@ class StepCoach:
         catalog: Catalog | None = None,
         renderer: SpeechRenderer | None = None,
         persistence_adapter: PersistenceAdapter | None = None,
-        clock: handlers.Clock | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.catalog = catalog or default_catalog()
         self.renderer = renderer or SpeechRenderer()
         self.serializer = ModelCodec()
         self.persistence_adapter = persistence_adapter
-        self.clock = clock or handlers.utc_now
+        self.clock = clock or utc_now
         self.skill: CustomSkill = self._build()
 
     @classmethod
@@ -57,9 +58,9 @@ class StepCoach:
         for handler in handlers.REQUEST_HANDLERS:
             builder.add_request_handler(handler)
         builder.add_global_request_interceptor(
-            handlers.LoadTurn(self.catalog, self.renderer, self.persistence_adapter, self.clock)
+            LoadTurn(self.catalog, self.renderer, self.persistence_adapter, self.clock)
         )
-        builder.add_global_response_interceptor(handlers.SaveTurn())
+        builder.add_global_response_interceptor(SaveTurn())
         builder.add_exception_handler(handlers.CatchAll(self.catalog, self.renderer))
         return builder.create()
 

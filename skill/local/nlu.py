@@ -8,10 +8,7 @@ matched and a score, and nothing is learned or downloaded.
 
 How an utterance is read:
 
-1. **Normalise.** Lower case, punctuation and hyphens dropped ("push-ups" is "push ups"),
-   contractions ("wanna") expanded, filler words dropped ("um", "please", a leading
-   "alexa" or "okay so", polite openers like "can you"). Each word gets a *key*: no
-   apostrophe, a light plural stem ("glutes" is "glute", "injuries" is "injury"). A word
+1. **Normalise** (:mod:`skill.local.utterance`): words and their matching keys. A word
    the model does not know but that nearly spells one it does (a typo: "russain") is
    read as that word, at a cost.
 2. **Find slot values.** Every run of words whose joined keys equal a slot value or
@@ -39,19 +36,17 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import unicodedata
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from skill.coach.words import stem
+from skill.alexa.requests import ER_SUCCESS_MATCH, ER_SUCCESS_NO_MATCH
+from skill.local.utterance import FUNCTION_WORDS, key_of, raw_words, strip_phrases, words_of
 from skill.settings import INTERACTION_MODELS_DIR
 
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
-ER_SUCCESS_MATCH = "ER_SUCCESS_MATCH"
-ER_SUCCESS_NO_MATCH = "ER_SUCCESS_NO_MATCH"
 
 # Below this score an utterance is out of domain: AMAZON.FallbackIntent.
 ACCEPT_SCORE = 0.55
@@ -74,116 +69,18 @@ TYPO_BASE_COST = 0.15
 # Unknown words remembered per model, so a long session stays fast without growing forever.
 TYPO_CACHE_SIZE = 10_000
 
-# Phrasings of the AMAZON built-in intents that Alexa understands without samples; used
-# for the intents the model declares, and only where the model does not already use the
-# phrase for another intent (the model wins: "I'm done" is NextIntent in Step Coach).
-BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
-    "AMAZON.NextIntent": (
-        "next", "next please", "skip", "skip it", "skip this one", "skip this step",
-        "next exercise", "go to the next step", "on to the next one", "the next step",
-        "move on to the next step", "go forward", "let's move on", "what's the next step",
-    ),
-    "AMAZON.PreviousIntent": (
-        "previous", "go back one", "back up", "previous one", "the previous one",
-        "previous exercise", "go to the previous step", "back one step", "go back a step",
-    ),
-    "AMAZON.RepeatIntent": (
-        "repeat", "repeat that", "say it again", "repeat please", "pardon", "sorry what",
-        "what did you say", "once more", "repeat the step", "can you say that again",
-        "could you repeat that", "I missed that",
-    ),
-    "AMAZON.StartOverIntent": (
-        "start over", "start from the beginning", "begin again", "start it over",
-        "restart the workout", "start the workout over", "go back to the beginning",
-        "from the start",
-    ),
-    "AMAZON.PauseIntent": (
-        "pause", "hold on", "hold it", "pause the workout", "wait a minute",
-        "give me a second", "one second", "just a sec", "hang on a second",
-        "let me catch my breath", "I need a break", "pause please",
-    ),
-    "AMAZON.ResumeIntent": (
-        "resume", "unpause", "resume workout", "continue the workout", "where was I",
-        "let's keep going", "back to the workout", "continue where I left off",
-    ),
-    "AMAZON.HelpIntent": (
-        "help", "help me", "I need help", "how do I use this", "what can you do",
-        "what should I say", "I don't understand", "how does this skill work",
-    ),
-    "AMAZON.StopIntent": (
-        "stop", "stop it", "stop the workout", "I'm done for today", "that's all",
-        "enough", "goodbye", "bye", "good bye", "end", "end the workout", "I want to stop",
-        "shut up", "be quiet", "stop coaching", "I'm done with the workout",
-    ),
-    "AMAZON.CancelIntent": ("cancel", "cancel that", "cancel it", "nevermind"),
-    "AMAZON.YesIntent": (
-        "yes", "yep", "yup", "yeah sure", "of course", "absolutely", "definitely",
-        "all right", "alright", "sure thing", "go ahead", "yes let's do it", "ok",
-        "yes I'm ready", "do it", "sounds great", "great", "perfect", "that sounds good",
-    ),
-    "AMAZON.NoIntent": (
-        "no", "nah", "no thank you", "I don't think so", "not today", "no way",
-        "not right now", "maybe later", "no I'm good",
-    ),
-    "AMAZON.NavigateHomeIntent": (
-        "go home", "home", "main menu", "go to the main menu", "back to the menu",
-        "menu", "take me home", "go back to the menu", "back to the main menu",
-        "go to the start menu", "exit to the menu",
-    ),
-}  # fmt: skip
+# Phrasings of the AMAZON built-in intents that Alexa understands without samples.
+BUILTIN_PHRASES_FILE = Path(__file__).with_name("builtin_phrases.toml")
 
-# Spoken contractions that stand for two words.
-_EXPANSIONS: dict[str, tuple[str, ...]] = {
-    "wanna": ("want", "to"),
-    "gonna": ("going", "to"),
-    "gotta": ("got", "to"),
-    "lemme": ("let", "me"),
-    "gimme": ("give", "me"),
-    "ok": ("okay",),
-    "nevermind": ("never", "mind"),
-    "whatre": ("what", "are"),
-}
-# Hesitations dropped wherever they occur.
-_FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "hmm", "hm", "mm", "ah"})
-# Politeness dropped wherever it occurs (also from the samples, so both sides agree).
-_POLITE = frozenset({"please", "pls", "kindly"})
-# Openers dropped from the start, longest first; "okay" only when more words follow.
-_LEADING_PHRASES: tuple[tuple[str, ...], ...] = (
-    ("i", "would", "like", "to"),
-    ("i", "want", "to"),
-    ("i'd", "like", "to"),
-    ("okay", "so"),
-    ("hey", "alexa"),
-    ("can", "you"),
-    ("could", "you"),
-    ("would", "you"),
-    ("will", "you"),
-    ("alexa",),
-    ("okay",),
-    ("so",),
-    ("well",),
-    ("hey",),
-    ("and",),
-    ("now",),
-    ("then",),
-    ("oh",),
-)
-# Dropped from the end.
-_TRAILING_PHRASES: tuple[tuple[str, ...], ...] = (
-    ("thank", "you"),
-    ("thanks",),
-    ("alexa",),
-)
-# Words that carry little meaning: they cost less when missing or extra, and do not by
-# themselves make a carrier phrase specific enough to take an unknown slot value.
-_FUNCTION_WORD_LIST = (
-    "a", "an", "the", "to", "i", "me", "my", "you", "your", "it", "its", "is", "are", "am",
-    "be", "been", "do", "does", "did", "of", "for", "some", "can", "could", "would", "will",
-    "shall", "should", "we", "us", "let", "let's", "i'm", "i'd", "i've", "i'll", "just", "so",
-    "and", "or", "on", "in", "at", "this", "that", "these", "those", "there", "about", "with",
-    "what", "what's", "how", "why", "which", "when", "who", "was", "were", "have", "has",
-    "had", "get", "any", "all", "more", "than", "then",
-)  # fmt: skip
+
+def _builtin_phrases() -> dict[str, tuple[str, ...]]:
+    with BUILTIN_PHRASES_FILE.open("rb") as handle:
+        data = tomllib.load(handle)
+    return {intent: tuple(entry["phrases"]) for intent, entry in data.items()}
+
+
+BUILTIN_PHRASES: dict[str, tuple[str, ...]] = _builtin_phrases()
+
 # Alexa's phrases that open a skill by name: "open step coach", "talk to step coach".
 _LAUNCH_VERBS: tuple[tuple[str, ...], ...] = (
     ("open",), ("launch",), ("start",), ("begin",), ("load",), ("run",), ("play",),
@@ -200,7 +97,6 @@ _ONE_SHOT_CONNECTORS = frozenset({"to", "about", "for", "if", "whether", "that",
 _TRAILING_CONNECTORS = frozenset({"using", "with", "from", "by", "in", "on"})
 
 _SLOT_IN_SAMPLE = re.compile(r"\{(\w+)\}")
-_NOT_WORD = re.compile(r"[^a-z0-9' ]+")
 
 
 class UnknownLocale(ValueError):
@@ -299,60 +195,8 @@ class _Tokens:
     fix_costs: tuple[float, ...]  # cost of a typo correction, 0 for known words
 
 
-# --- normalisation ------------------------------------------------------------------------
-
-
-def _raw_words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"[\u2018\u2019\u02bc`\u00b4]", "'", text).replace("&", " and ")
-    text = _NOT_WORD.sub(" ", re.sub(r"[-_/]", " ", text))
-    words: list[str] = []
-    for word in text.split():
-        word = word.strip("'")
-        if word:
-            words.extend(_EXPANSIONS.get(word.replace("'", ""), (word,)))
-    return words
-
-
-def _strip_phrases(words: list[str]) -> list[str]:
-    """Drop fillers, politeness, openers and closers; never empty a non-empty utterance."""
-    kept = [w for w in words if w not in _FILLERS]
-    core = [w for w in kept if w not in _POLITE]
-    changed = True
-    while changed:
-        changed = False
-        for phrase in _LEADING_PHRASES:
-            size = len(phrase)
-            if tuple(core[:size]) == phrase and len(core) > size:
-                core = core[size:]
-                changed = True
-                break
-        for phrase in _TRAILING_PHRASES:
-            size = len(phrase)
-            if tuple(core[-size:]) == phrase and len(core) > size:
-                core = core[:-size]
-                changed = True
-                break
-    return core or kept
-
-
-@lru_cache(maxsize=4096)
-def key_of(word: str) -> str:
-    """A word's matching key: no apostrophe, a light plural stem ("glutes" -> "glute")."""
-    return stem(word.replace("'", ""))
-
-
-# Function words as matching keys ("does" is "doe", "what's" is "whats").
-_FUNCTION_WORDS = frozenset(key_of(word) for word in _FUNCTION_WORD_LIST)
-
-
-def words_of(text: str) -> list[str]:
-    """The words of an utterance that matter, as heard (lower case, apostrophes kept)."""
-    return _strip_phrases(_raw_words(text))
-
-
 def _weight(key: str) -> float:
-    return FUNCTION_WEIGHT if key in _FUNCTION_WORDS else CONTENT_WEIGHT
+    return FUNCTION_WEIGHT if key in FUNCTION_WORDS else CONTENT_WEIGHT
 
 
 def _joined(keys: Iterable[str]) -> str:
@@ -409,10 +253,10 @@ class LocalNLU:
             item
             for sample in self._samples
             for item in sample.items
-            if isinstance(item, str) and item not in _FUNCTION_WORDS
+            if isinstance(item, str) and item not in FUNCTION_WORDS
         )
         self._index_samples()
-        self._invocation_keys = tuple(key_of(w) for w in _raw_words(self.invocation_name))
+        self._invocation_keys = tuple(key_of(w) for w in raw_words(self.invocation_name))
 
     def _index_samples(self) -> None:
         """Lookups that keep :meth:`understand` fast: exact phrases, words, slot types."""
@@ -458,7 +302,7 @@ class LocalNLU:
                 name = value["name"]["value"]
                 entry = (value.get("id") or name, name)
                 for phrase in (name, *value["name"].get("synonyms", [])):
-                    values.setdefault(_joined(key_of(w) for w in _raw_words(phrase)), entry)
+                    values.setdefault(_joined(key_of(w) for w in raw_words(phrase)), entry)
             index[slot_type["name"]] = values
         return index
 
@@ -489,7 +333,7 @@ class LocalNLU:
         slots = {f"zzslot{i}zz": parts[i] for i in range(1, len(parts), 2)}
         spelled = "".join(f" zzslot{i}zz " if i % 2 else part for i, part in enumerate(parts))
         items: list[str | _SlotRef] = []
-        for word in _strip_phrases(_raw_words(spelled)):
+        for word in strip_phrases(raw_words(spelled)):
             name = slots.get(word)
             if name is None:
                 items.append(key_of(word))
@@ -505,7 +349,7 @@ class LocalNLU:
             text=text,
             items=tuple(items),
             literal_weight=sum(_weight(k) for k in literal),
-            anchored=any(k not in _FUNCTION_WORDS for k in literal),
+            anchored=any(k not in FUNCTION_WORDS for k in literal),
             slots=tuple(item for item in items if isinstance(item, _SlotRef)),
             literal_keys=frozenset(literal),
         )
@@ -515,7 +359,7 @@ class LocalNLU:
         words = {item for s in self._samples for item in s.items if isinstance(item, str)}
         for slot_type in self._phrases.values():
             for phrase in slot_type:
-                words.update(key_of(w) for w in _raw_words(phrase))
+                words.update(key_of(w) for w in raw_words(phrase))
         return tuple(sorted(words))
 
     # --- reading an utterance -------------------------------------------------------------
@@ -742,7 +586,7 @@ class LocalNLU:
         phrases: "<verb> <name>", "ask|tell|use|open... <name> [to|about|for|that|and]
         <request>" and "<request> from|with|using... <name>".
         """
-        words = _strip_phrases(_raw_words(utterance))
+        words = strip_phrases(raw_words(utterance))
         keys = [key_of(w) for w in words]
         name = self._invocation_keys
         where = next(

@@ -87,7 +87,7 @@ _ENGINE_DEFAULTS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
-class TurnAudio:
+class SpeechAudio:
     """What one spoken turn produced.
 
     ``path`` is this turn's WAV; it stays valid until the next ``speak()`` or ``close()``
@@ -385,7 +385,7 @@ class Speaker:
 
     # --- speaking ------------------------------------------------------------------
 
-    def speak(self, ssml: str) -> TurnAudio | None:
+    def speak(self, ssml: str) -> SpeechAudio | None:
         """Say one turn: render it, play it unless muted, append it to the whole-run WAV.
 
         Returns None when nothing was rendered: muted without a WAV to write, or no
@@ -400,9 +400,9 @@ class Speaker:
         if turn is None:
             return None
         played = False if self.mute else self._play(turn.path)
-        return TurnAudio(path=turn.path, duration_s=turn.duration_s, played=played)
+        return SpeechAudio(path=turn.path, duration_s=turn.duration_s, played=played)
 
-    def render(self, ssml: str) -> TurnAudio | None:
+    def render(self, ssml: str) -> SpeechAudio | None:
         """Render one turn to its WAV (and the whole-run WAV) without playing it."""
         if self._closed:
             raise RuntimeError("Speaker is closed")
@@ -426,7 +426,7 @@ class Speaker:
             writer.writeframes(frames)
         self._append_to_run(audio_format, frames)
         frame_count = len(frames) // (audio_format.sample_width * audio_format.channels)
-        return TurnAudio(
+        return SpeechAudio(
             path=turn_path, duration_s=frame_count / audio_format.frame_rate, played=False
         )
 

@@ -150,7 +150,7 @@ def _internal_error(exception: Exception):
 def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the endpoint. ``config_overrides`` wins over the environment (tests, embedding).
 
-    Besides the setting keys of :mod:`skill.config`, tests may pass ready objects:
+    Besides the setting keys of :mod:`skill.settings`, tests may pass ready objects:
     ``"STEP_COACH_COACH"`` (a :class:`StepCoach`) and ``"STEP_COACH_VERIFIER"``.
     """
     if not logging.getLogger().handlers:

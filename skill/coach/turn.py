@@ -1,0 +1,199 @@
+"""One request's view of the conversation: the parsed state, the user's record, the reply.
+
+:class:`LoadTurn` parses the session state once per request, before any handler runs;
+a handler decides and calls :meth:`Turn.reply` with a response key; :class:`SaveTurn`
+writes the next state back into the session attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+from ask_sdk_model.dialog import ElicitSlotDirective
+from ask_sdk_model.slu.entityresolution import StatusCode
+from ask_sdk_model.ui import SimpleCard
+
+from skill.alexa.ids import user_id_of
+from skill.coach import progress
+from skill.coach.catalog import Catalog, Plan
+from skill.coach.speech import SpeechRenderer
+from skill.coach.state import State, parse_state
+from skill.storage.base import PersistenceAdapter, StorageError
+
+log = logging.getLogger("skill.coach.handlers")
+
+STATE_KEY = "step_coach_turn"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Turn:
+    """One request's view of the conversation: parsed state, locale and rendering."""
+
+    def __init__(
+        self,
+        handler_input: HandlerInput,
+        catalog: Catalog,
+        renderer: SpeechRenderer,
+        store: PersistenceAdapter | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.handler_input = handler_input
+        self.catalog = catalog
+        self.renderer = renderer
+        self.store = store
+        self.clock = clock
+        self._record: dict[str, Any] | None = None
+        envelope = handler_input.request_envelope
+        self.locale = getattr(envelope.request, "locale", None) or "en-US"
+        # Skill events and exception reports come without a session (and the SDK raises
+        # when asked for its attributes): they start from a fresh state.
+        in_session = envelope.session is not None
+        attributes = handler_input.attributes_manager.session_attributes if in_session else None
+        self.state, self.tampered = parse_state(attributes, catalog)
+        self.next_state = self.state
+        self.saved_progress = True
+
+    # --- state helpers -------------------------------------------------------------
+    @property
+    def plan(self) -> Plan | None:
+        return self.catalog.plan(self.state.workout) if self.state.workout else None
+
+    def slot(self, name: str) -> tuple[str | None, str | None]:
+        """``(resolved id, spoken value)`` of a slot; the id is None when nothing matched."""
+        request = self.handler_input.request_envelope.request
+        slots = getattr(getattr(request, "intent", None), "slots", None) or {}
+        slot = slots.get(name)
+        if slot is None or not slot.value:
+            return None, None
+        spoken = str(slot.value)
+        for authority in (
+            getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []
+        ):
+            status = getattr(getattr(authority, "status", None), "code", None)
+            if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
+                resolved = getattr(getattr(authority.values[0], "value", None), "id", None)
+                if isinstance(resolved, str):
+                    return resolved, spoken
+        return None, spoken
+
+    # --- the user's stored progress --------------------------------------------------
+    def record(self) -> dict[str, Any]:
+        """The user's stored progress, read once per request; empty when the store fails."""
+        if self._record is None:
+            raw: object = {}
+            if self.store is not None and self.user_known:
+                try:
+                    raw = self.handler_input.attributes_manager.persistent_attributes
+                except StorageError:
+                    log.warning("could not read stored progress; carrying on without it")
+            self._record = progress.normalise_record(raw)
+        return self._record
+
+    @property
+    def user_known(self) -> bool:
+        return user_id_of(self.handler_input.request_envelope) is not None
+
+    def update(self, change: Callable[[object], dict[str, Any]]) -> None:
+        """Apply ``change`` to the stored record atomically; a failure is said, not raised."""
+        if self.store is None or not self.user_known:
+            return
+        try:
+            self._record = progress.normalise_record(
+                self.store.update_attributes(self.handler_input.request_envelope, change)
+            )
+        except StorageError:
+            log.warning("could not save progress; the workout carries on")
+            self.saved_progress = False
+
+    def remember_place(self) -> None:
+        """Store where an unfinished workout stopped, so the next launch can offer it."""
+        plan = self.plan
+        if plan is not None and not self.state.finished:
+            kind, step, now = plan.kind, self.state.step, self.clock()
+            self.update(lambda raw: progress.set_resume_point(raw, kind, plan.id, step, now))
+
+    # --- response -----------------------------------------------------------------
+    def reply(
+        self,
+        key: str,
+        state: State | None = None,
+        *,
+        end_session: bool = False,
+        elicit: str | None = None,
+        **data: Any,
+    ) -> Response:
+        self.next_state = state or self.state
+        data.setdefault("tampered", self.tampered)
+        data.setdefault("saved_progress", self.saved_progress)
+        data.setdefault("safety", self.catalog.safety)
+        rendered = self.renderer.render(key, self.locale, **data)
+        speech = rendered.speech
+        if self.tampered or not self.saved_progress:
+            notices = self.renderer.render("notices", self.locale, **data).speech
+            speech = notices.removesuffix("</speak>") + " " + speech.removeprefix("<speak>")
+        builder = self.handler_input.response_builder
+        builder.speak(speech).set_card(
+            SimpleCard(title=rendered.card_title, content=rendered.card_text)
+        )
+        if end_session:
+            builder.set_should_end_session(True)
+        else:
+            builder.ask(rendered.reprompt or rendered.speech)
+        if elicit:
+            request = self.handler_input.request_envelope.request
+            builder.add_directive(
+                ElicitSlotDirective(slot_to_elicit=elicit, updated_intent=request.intent)
+            )
+        return builder.response
+
+
+_UNSPEAKABLE = re.compile(r"[^\w\s'&.-]+")
+
+
+def echo(spoken: str) -> str:
+    """A user's words as we may say them back: no markup, no symbols, not too long."""
+    return " ".join(_UNSPEAKABLE.sub(" ", spoken).split())[:60]
+
+
+def turn_of(handler_input: HandlerInput) -> Turn:
+    return handler_input.attributes_manager.request_attributes[STATE_KEY]
+
+
+class LoadTurn(AbstractRequestInterceptor):
+    """Parse the session state once per request, before any handler runs."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        renderer: SpeechRenderer,
+        store: PersistenceAdapter | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.catalog = catalog
+        self.renderer = renderer
+        self.store = store
+        self.clock = clock
+
+    def process(self, handler_input: HandlerInput) -> None:
+        turn = Turn(handler_input, self.catalog, self.renderer, self.store, self.clock)
+        handler_input.attributes_manager.request_attributes[STATE_KEY] = turn
+
+
+class SaveTurn(AbstractResponseInterceptor):
+    """Write the next state back into the session attributes."""
+
+    def process(self, handler_input: HandlerInput, response: Response | None) -> None:
+        turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
+        if turn is not None and handler_input.request_envelope.session is not None:
+            handler_input.attributes_manager.session_attributes = turn.next_state.to_attributes()
