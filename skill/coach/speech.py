@@ -4,9 +4,9 @@ Handlers decide, templates speak. Each response key is one Jinja file,
 ``speech_templates/<locale>/<key>.ssml.j2``, defining the blocks ``speech`` and, where
 they apply, ``reprompt``, ``card_title`` and ``card``, each rendered on its own against
 one context. The shared macro libraries ``_lib`` and ``_phrases`` are built once per
-locale and are globals (``lib``, ``phrases``) in every template. Locales fall back from the exact locale to its
-language to English (``en-GB`` -> ``en``), file by file, so a locale only overrides what it
-says differently.
+locale and are globals (``lib``, ``phrases``) in every template. Locales fall back from
+the exact locale to its language to English (``en-GB`` -> ``en``), file by file, so a
+locale only overrides what it says differently.
 
 The environment is strict (a missing value is an error, never empty speech) and
 XML-autoescaped (a slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as
