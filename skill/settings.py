@@ -14,6 +14,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 CONTENT_DIR = PACKAGE_DIR / "coach" / "content"
+SCREENS_DIR = PACKAGE_DIR / "coach" / "screens"
 SPEECH_TEMPLATES_DIR = PROJECT_DIR / "speech_templates"
 INTERACTION_MODELS_DIR = PROJECT_DIR / "interaction_models"
 DATA_DIR = PROJECT_DIR / "var"

@@ -109,7 +109,7 @@ def test_out_of_session_requests_are_answered_without_session_attributes(client,
 
 
 def test_unknown_request_type_is_a_bad_request(client) -> None:
-    answer = post(client, alexa.envelope("Alexa.Presentation.APL.UserEvent"))
+    answer = post(client, alexa.envelope("Alexa.Presentation.HTML.Message"))
     assert answer.status_code == 400
     assert "unsupported request type" in answer.json["message"]
 

@@ -16,6 +16,8 @@ from skill.coach.pacing import PACES
 from skill.coach.speech import TEMPLATE_SUFFIX, SpeechRenderer, locale_chain
 from skill.settings import SPEECH_TEMPLATES_DIR
 from tests.support import alexa
+from tests.support.apl import check_document
+from tests.support.conversations import screen_directives
 
 LOCALES = language_data()["locales"]
 # Custom intents people phrase in many ways: each needs at least twenty samples.
@@ -27,6 +29,8 @@ CUSTOM_INTENTS = [
     "ProgressIntent",
 ]
 MAX_RESPONSE_BYTES = 24 * 1024
+# With a screen: the document and its datasource come on top (Alexa's limit is 120 KB).
+MAX_SCREEN_RESPONSE_BYTES = 48 * 1024
 
 
 def model_intents(locale: str) -> dict[str, dict]:
@@ -164,3 +168,30 @@ def test_every_response_on_every_path_is_valid_alexa_output(coach) -> None:
                     assert validate_alexa_ssml(body["reprompt"]["outputSpeech"]["ssml"]) == []
                 checked += 1
     assert checked > 5000
+
+
+def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
+    """The sweep again on an Echo Show: one RenderDocument whenever the session stays open,
+    whose bindings all resolve. Cheaper than the voice sweep: one pace (the others change
+    only timings) and each kind of screen checked once per state.
+    """
+    checked = 0
+    for attributes in alexa.sweep_states():
+        if attributes.get("pace", "normal") != "normal":
+            continue
+        seen: set[str] = set()
+        for name, spec in alexa.sweep_requests():
+            response = coach.handle(alexa.envelope(attributes=attributes, screen=True, **spec))
+            body = response["response"]
+            shown = screen_directives(response)
+            ends = body.get("shouldEndSession") or any(
+                d["type"] == "Dialog.ElicitSlot" for d in body.get("directives", [])
+            )
+            assert len(shown) == (0 if ends else 1), f"{name} in {attributes}"
+            assert len(json.dumps(response).encode()) < MAX_SCREEN_RESPONSE_BYTES, name
+            if shown and shown[0]["document"]["description"] not in seen:
+                seen.add(shown[0]["document"]["description"])
+                directive = shown[0]
+                assert check_document(directive["document"], directive["datasources"]) == []
+                checked += 1
+    assert checked > 200

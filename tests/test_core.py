@@ -65,7 +65,7 @@ def test_a_resolution_without_an_id_falls_back_to_the_spoken_value(coach) -> Non
     [
         lambda e: e.pop("request"),
         lambda e: e.__setitem__("request", []),
-        lambda e: e["request"].__setitem__("type", "Alexa.Presentation.APL.UserEvent"),
+        lambda e: e["request"].__setitem__("type", "Alexa.Presentation.HTML.Message"),
         lambda e: e["request"].__setitem__("type", 7),
         lambda e: e["request"].pop("requestId"),
         lambda e: e["request"].__setitem__("intent", "NextIntent"),

@@ -227,15 +227,23 @@ def test_normalise_keeps_valid_parts_and_drops_the_rest() -> None:
         ],
         "total_completed": True,
         "admin": True,
+        "sounds": "off",
     }
     assert normalise_record(raw) == {
         "pace": "fast",
+        "sounds": True,
         "resume": None,
         "history": [
             {"kind": "routine", "id": "morning", "completed_at": "2026-11-25T07:00:00+00:00"}
         ],
         "total_completed": 1,
     }
+
+
+def test_sounds_off_is_remembered() -> None:
+    record = progress.set_sounds(progress.new_record(), False)
+    assert normalise_record(record)["sounds"] is False
+    assert progress.set_sounds(record, True)["sounds"] is True
 
 
 @pytest.mark.parametrize("raw", [None, [], "record", 7, {"history": "lots"}, {"pace": ["slow"]}])
@@ -315,7 +323,7 @@ def test_normalise_keeps_every_valid_part(entries, resume) -> None:
 )
 def test_normalise_never_raises_and_is_stable(raw, now) -> None:
     record = normalise_record(raw)
-    assert set(record) == {"pace", "resume", "history", "total_completed"}
+    assert set(record) == {"pace", "sounds", "resume", "history", "total_completed"}
     assert normalise_record(record) == record
     assert json.loads(json.dumps(record)) == record
     assert record["total_completed"] >= len(record["history"])

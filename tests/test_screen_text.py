@@ -35,7 +35,17 @@ def test_a_step_screen_shows_exercise_step_text_progress_and_buttons() -> None:
 
 def test_a_paced_screen_names_its_countdowns() -> None:
     lines = screen_lines(screen_of(response("paced_set")) or {})
-    assert "Countdown: Hold 30 s (Set 1 of 1)" in lines
+    assert "Countdown: Hold 30 s at 0:18" in lines
+    two = {
+        "segments": [
+            {"label": "Rest", "seconds": 20, "start": 61_400, "set": "Set 1 of 2"},
+            {"label": "Done", "seconds": 0, "start": 80_000, "set": ""},
+            {"label": "Rest", "seconds": 20, "start": 125_000, "set": "Set 2 of 3"},
+        ]
+    }
+    assert screen_lines({"title": "T", "timer": two})[1] == (
+        "Countdown: Rest 20 s at 1:01 (Set 1 of 2), then Rest 20 s at 2:05 (Set 2 of 3)"
+    )
 
 
 def test_the_menu_lists_its_choices_in_order() -> None:
@@ -69,7 +79,7 @@ def test_odd_values_are_left_out_not_printed() -> None:
         "title": "  Step\nCoach ",
         "subtitle": 7,
         "progress": {"percent": True, "label": "half"},
-        "timer": {"marks": {"a": {"label": "Hold", "seconds": "30"}}},
+        "timer": {"segments": [{"label": "Hold", "seconds": "30", "start": 0}, "x"]},
         "choices": [{"label": None}, "x"],
         "buttons": [{"label": ""}, {"label": "Next", "primary": "yes"}],
     }

@@ -2,13 +2,14 @@
 
 Each document in ``skill/coach/screens`` is checked against a sample of the datasource
 the skill sends with it (``tests/screen_samples``), with the allow-list of
-``apl_reference.toml`` (see ``apl_check``). The checker itself is tested on broken
+``apl_reference.toml`` (see ``tests.support.apl``). The checker itself is tested on broken
 documents, so a clean result means something.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -16,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apl_check import check_document, expressions, load_reference
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective, UserEvent
 
-from skill.ssml import validate_alexa_ssml
+from tests.support.apl import check_document, expressions, load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENS_DIR = ROOT / "skill" / "coach" / "screens"
@@ -148,22 +148,20 @@ def test_nothing_is_wider_or_taller_than_the_smallest_screen(kind: str) -> None:
                 assert float(value[:-2]) <= SMALLEST_SIDE_DP / 2, (kind, value)
 
 
-def test_paced_countdown_starts_at_the_marks_in_the_speech() -> None:
-    """SpeakItem speaks the step; each <mark> it reaches starts the countdown it names."""
+def test_paced_countdown_runs_on_the_device_over_the_segments() -> None:
+    """One timer per segment, shown while elapsedTime is inside it; no speech in the screen."""
     doc = document("paced_set")
     props = sample("paced_set")["datasources"]["screen"]["properties"]
-    root = doc["mainTemplate"]["item"]
-    speak = next(c for c in root["onMount"] if c["type"] == "SpeakItem")
-    speaker = next(n for n in walk(doc) if n.get("id") == speak["componentId"])
-    assert "onSpeechMark" in speaker
-    commands = speaker["onSpeechMark"][0]["commands"]
-    assert {c["property"] for c in commands} == {b["name"] for b in root["bind"]}
-    marks = re.findall(r'<mark name="([^"]+)"/>', props["speech"])
-    assert marks and set(marks) == set(props["timer"]["marks"])
-    assert validate_alexa_ssml(props["speech"]) == []
-    # The countdown text counts down from the mark: it reads elapsedTime, on the device.
-    countdown = [e for n in walk(doc) for e in expressions(str(n.get("text", "")))]
-    assert any("timerEndsAt - elapsedTime" in e for e in countdown)
+    timer = next(n for n in walk(doc) if n.get("data") == "${screen.properties.timer.segments}")
+    shown = timer["item"]["display"]
+    assert "elapsedTime >= data.start" in shown and "elapsedTime < data.end" in shown
+    countdown = [e for n in walk(timer) for e in expressions(str(n.get("text", "")))]
+    assert any("data.end - elapsedTime" in e for e in countdown)
+    assert not any(n.get("type") == "SpeakItem" for n in walk(doc))
+    assert "speech" not in props and "transformers" not in sample("paced_set")["datasources"]
+    segments = props["timer"]["segments"]
+    assert segments[0]["start"] == 0
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(segments))
 
 
 def test_screens_use_only_the_version_and_package_we_target() -> None:
@@ -192,14 +190,32 @@ def _break_component(doc: dict[str, Any], data: dict[str, Any]) -> None:
 
 
 def _break_command(doc: dict[str, Any], data: dict[str, Any]) -> None:
-    doc["mainTemplate"]["item"]["onMount"][0]["type"] = "Speak"
+    next(n for n in walk(doc) if n.get("type") == "SendEvent")["type"] = "Send"
+
+
+def _speaking(doc: dict[str, Any], data: dict[str, Any]) -> None:
+    """Give the document a spoken part the way phase 1 had it: SpeakItem, SetValue, speech."""
+    root = doc["mainTemplate"]["item"]
+    root["bind"] = [{"name": "timerEndsAt", "type": "number", "value": 0}]
+    root["item"]["speech"] = "${screen.properties.speechAudio}"
+    root["item"]["id"] = "coachSpeech"
+    root["onMount"] = [
+        {"type": "SpeakItem", "componentId": "coachSpeech"},
+        {"type": "SetValue", "componentId": "root", "property": "timerEndsAt", "value": 1},
+    ]
+    data["screen"]["properties"]["speech"] = "<speak>Go.</speak>"
+    data["screen"]["transformers"] = [
+        {"inputPath": "speech", "outputName": "speechAudio", "transformer": "ssmlToSpeech"}
+    ]
 
 
 def _break_target(doc: dict[str, Any], data: dict[str, Any]) -> None:
+    _speaking(doc, data)
     doc["mainTemplate"]["item"]["onMount"][0]["componentId"] = "nowhere"
 
 
 def _break_bound_value(doc: dict[str, Any], data: dict[str, Any]) -> None:
+    _speaking(doc, data)
     next(n for n in walk(doc) if n.get("type") == "SetValue")["property"] = "timerEnd"
 
 
@@ -208,6 +224,7 @@ def _drop_datasource_key(doc: dict[str, Any], data: dict[str, Any]) -> None:
 
 
 def _drop_transformer(doc: dict[str, Any], data: dict[str, Any]) -> None:
+    _speaking(doc, data)
     del data["screen"]["transformers"]
 
 
@@ -215,8 +232,8 @@ def _drop_key_in_one_item(doc: dict[str, Any], data: dict[str, Any]) -> None:
     del data["screen"]["properties"]["buttons"][2]["essential"]
 
 
-def _drop_key_in_one_mark(doc: dict[str, Any], data: dict[str, Any]) -> None:
-    data["screen"]["properties"]["timer"]["marks"]["rest-1"] = {"label": "Rest", "set": ""}
+def _drop_key_in_one_segment(doc: dict[str, Any], data: dict[str, Any]) -> None:
+    del data["screen"]["properties"]["timer"]["segments"][1]["end"]
 
 
 def _undocumented_global(doc: dict[str, Any], data: dict[str, Any]) -> None:
@@ -250,13 +267,13 @@ def _wrong_version(doc: dict[str, Any], data: dict[str, Any]) -> None:
 BREAKAGES = {
     _break_property: "'fontColour' is not a documented property",
     _break_component: "'Label' is not a documented component",
-    _break_command: "'Speak' is not a documented command",
+    _break_command: "'Send' is not a documented command",
     _break_target: "no component has id 'nowhere'",
     _break_bound_value: "no bound value or property 'timerEnd'",
     _drop_datasource_key: "${screen.properties.subtitle} does not resolve",
     _drop_transformer: "${screen.properties.speechAudio} does not resolve",
     _drop_key_in_one_item: "missing in some data items",
-    _drop_key_in_one_mark: "marks[...].seconds} does not resolve",
+    _drop_key_in_one_segment: "missing in some data items",
     _undocumented_global: "viewport has no documented member 'colour'",
     _unknown_name: "${payload...} names nothing in scope",
     _missing_resource: "resource '@coachPink' is not defined",

@@ -18,6 +18,8 @@ from skill.alexa.ssml import (
 )
 from skill.alexa.ssml_rules import MAX_SSML_CHARS, validate_alexa_ssml
 
+CHIME = "soundbank://soundlibrary/musical/amzn_sfx_bell_short_chime_01"
+
 STEP = (
     '<speak>Step one. Start in a high plank.<break time="3s"/>Ten seconds left.'
     '<break time="10s"/><emphasis level="moderate">Good</emphasis> &amp; done.</speak>'
@@ -66,7 +68,14 @@ SEGMENT_CASES: list[tuple[str, list[str | int]]] = [
     ),
     ('<speak><amazon:domain name="news">News</amazon:domain></speak>', ["News"]),
     ('<speak><w role="amazon:VBD">read</w> it</speak>', ["read it"]),
-    ('<speak>Ready?<audio src="https://example.com/a.mp3"/>Go!</speak>', ["Ready? Go!"]),
+    (
+        '<speak>Ready?<audio src="https://example.com/a.mp3"/>Go!</speak>',
+        ["Ready?", Segment(audio="https://example.com/a.mp3"), "Go!"],
+    ),
+    (
+        f'<speak><s>Set one.</s><audio src="{CHIME}"/><s>Go.</s></speak>',
+        ["Set one.", 500, Segment(pause_ms=710, audio=CHIME), 500, "Go."],
+    ),
     ('<speak>Mark<mark name="m1"/>ed</speak>', ["Marked"]),
     ("<speak><unknown>still spoken</unknown></speak>", ["still spoken"]),
     ("<speak><!-- a comment --><?pi x?>text</speak>", ["text"]),
@@ -89,14 +98,19 @@ SEGMENT_CASES: list[tuple[str, list[str | int]]] = [
     ("<speak><sub alias='ten'>10</sub> & <sub alias=\"x\"/>y</speak>", ["ten & xy"]),
     ('<speak><p>a</p><break strength="x-weak"/>b &', ["a b &"]),
     ("a < b > c", ["a < b > c"]),
-    ('Ready? & <audio src="x"/>Go<sub>!</sub>', ["Ready? & Go!"]),
+    ('Ready? & <audio src="x"/>Go<sub>!</sub>', ["Ready? &", Segment(audio="x"), "Go!"]),
 ]
 
 
 @pytest.mark.parametrize(("ssml", "expected"), SEGMENT_CASES)
-def test_parse_segments(ssml: str, expected: list[str | int]) -> None:
+def test_parse_segments(ssml: str, expected: list[str | int | Segment]) -> None:
     assert parse_segments(ssml) == [
-        Segment(pause_ms=item) if isinstance(item, int) else Segment(text=item) for item in expected
+        item
+        if isinstance(item, Segment)
+        else Segment(pause_ms=item)
+        if isinstance(item, int)
+        else Segment(text=item)
+        for item in expected
     ]
 
 
@@ -202,6 +216,7 @@ VALID = [
     '<speak><w role="amazon:SENSE_1">bass</w></speak>',
     '<speak><audio src="https://example.com/1.mp3"/>' * 1 + "</speak>",
     "<speak>" + '<audio src="https://example.com/a.mp3"/>' * 5 + "</speak>",
+    "<speak>" + f'<audio src="{CHIME}"/>' * 5 + "</speak>",
     '<speak><amazon:domain name="conversational">Hi</amazon:domain></speak>',
     '<speak><amazon:effect name="whispered">psst</amazon:effect></speak>',
     '<speak><amazon:emotion name="disappointed" intensity="low">Oh.</amazon:emotion></speak>',
@@ -259,7 +274,11 @@ INVALID = [
     ("<speak><sub>Al</sub></speak>", "attribute 'alias' is required"),
     ('<speak><voice name="en-US">x</voice></speak>', "not a voice name"),
     ('<speak><w role="verb">x</w></speak>', 'role="verb"'),
-    ('<speak><audio src="http://example.com/a.mp3"/></speak>', "src must be an https URL"),
+    ('<speak><audio src="http://example.com/a.mp3"/></speak>', "src must be https or a soundbank"),
+    (
+        '<speak><audio src="soundbank://soundlibrary/musical/amzn_sfx_made_up_01"/></speak>',
+        "not a Sound Library sound we know",
+    ),
     ("<speak><audio/></speak>", "attribute 'src' is required"),
     ("<speak>" + '<audio src="https://example.com/a.mp3"/>' * 6 + "</speak>", "6 <audio> tags"),
     ('<speak><amazon:domain name="sports">x</amazon:domain></speak>', 'name="sports"'),
@@ -301,3 +320,12 @@ def test_length_is_checked_even_when_malformed() -> None:
 def test_sentences_and_paragraphs_do_not_nest(nested: str) -> None:
     assert any("inside" in problem for problem in validate_alexa_ssml(nested))
     assert validate_alexa_ssml("<speak><p><s>a</s> <s>b</s></p></speak>") == []
+
+
+def test_total_audio_time_is_limited(monkeypatch) -> None:
+    from skill.alexa import sounds
+
+    assert validate_alexa_ssml(f'<speak><audio src="{CHIME}"/>Go</speak>') == []
+    monkeypatch.setattr(sounds, "duration_ms", lambda src: 20_000)
+    problems = validate_alexa_ssml("<speak>" + f'<audio src="{CHIME}"/>' * 5 + "</speak>")
+    assert problems == ["100 s of audio; Alexa allows at most 90 s"]

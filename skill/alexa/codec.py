@@ -44,6 +44,15 @@ _LIST_TYPE = re.compile(r"list\[(.*)\]")
 _DICT_TYPE = re.compile(r"dict\(([^,]*), (.*)\)")
 
 
+class JsonData(dict):
+    """JSON-ready data (an APL document read from disk) that serializing passes through.
+
+    The SDK would copy it key by key (~0.5 ms for a screen document, on every response);
+    it is data already, so the codec hands out the object itself: nothing may modify a
+    serialized response in place.
+    """
+
+
 class _NotFastPath(Exception):
     """The payload needs the SDK's general deserializer (which may then refuse it)."""
 
@@ -72,7 +81,19 @@ def _decode_timestamp(payload: Any) -> datetime:
         raise _NotFastPath from None
 
 
+def _decode_float(payload: Any) -> float:
+    """JSON has one number type: an Echo Show's "pixelWidth": 1280 is the SDK's float(1280)."""
+    if type(payload) is float:
+        return payload
+    if type(payload) is int:
+        return float(payload)
+    raise _NotFastPath
+
+
 def _primitive_decoder(kind: type) -> Decoder:
+    if kind is float:
+        return _decode_float
+
     def decode(payload: Any) -> Any:
         if type(payload) is not kind:  # conversions (float("1"), str(3)) take the slow path
             raise _NotFastPath
@@ -241,7 +262,7 @@ class ModelCodec(DefaultSerializer):
 
     def _build_encoder(self, kind: type) -> Encoder:
         serialize = self.serialize
-        if issubclass(kind, self.PRIMITIVE_TYPES):
+        if issubclass(kind, self.PRIMITIVE_TYPES) or issubclass(kind, JsonData):
             return _identity
         if issubclass(kind, list):
             return lambda obj: [serialize(item) for item in obj]

@@ -15,6 +15,7 @@ SUPPORTED_REQUEST_TYPES = frozenset(
         "LaunchRequest",
         "IntentRequest",
         "SessionEndedRequest",
+        "Alexa.Presentation.APL.UserEvent",
         "AlexaSkillEvent.SkillDisabled",
         "AlexaSkillEvent.SkillEnabled",
         "System.ExceptionEncountered",
@@ -23,7 +24,9 @@ SUPPORTED_REQUEST_TYPES = frozenset(
 
 
 # Alexa sends these inside a session; skill events and exception reports come without one.
-IN_SESSION_REQUEST_TYPES = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest"})
+IN_SESSION_REQUEST_TYPES = frozenset(
+    {"LaunchRequest", "IntentRequest", "SessionEndedRequest", "Alexa.Presentation.APL.UserEvent"}
+)
 
 
 class InvalidRequest(ValueError):
@@ -93,6 +96,9 @@ def validate_envelope(envelope: object) -> dict[str, Any]:
                 raise InvalidRequest(f"request.intent.slots.{str(name)[:40]} must be an object")
             _optional(slot, "value", str, "slot")
             _optional(slot, "resolutions", dict, "slot")
+    if request_type == "Alexa.Presentation.APL.UserEvent":
+        _optional(request, "token", str, "request")
+        _optional(request, "arguments", list, "request")
     session = _optional(envelope, "session", dict, "envelope")
     if session is not None:
         _optional(session, "new", bool, "session")

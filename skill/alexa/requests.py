@@ -23,6 +23,21 @@ ER_SUCCESS_NO_MATCH = "ER_SUCCESS_NO_MATCH"
 # Reasons a session ends without the skill ending it (SessionEndedRequest.reason).
 USER_INITIATED = "USER_INITIATED"
 EXCEEDED_MAX_REPROMPTS = "EXCEEDED_MAX_REPROMPTS"
+USER_EVENT = "Alexa.Presentation.APL.UserEvent"
+# What an Echo Show 8 says about itself: APL in supportedInterfaces, and its viewport.
+SCREEN_INTERFACES = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
+SCREEN_VIEWPORT = {
+    "experiences": [{"arcMinuteWidth": 221, "arcMinuteHeight": 162, "canRotate": False}],
+    "mode": "HUB",
+    "shape": "RECTANGLE",
+    "pixelWidth": 1280,
+    "pixelHeight": 800,
+    "dpi": 213,
+    "currentPixelWidth": 1280,
+    "currentPixelHeight": 800,
+    "touch": ["SINGLE"],
+    "video": {"codecs": ["H_264_42", "H_264_41"]},
+}
 
 
 def timestamp(moment: datetime) -> str:
@@ -135,6 +150,20 @@ def request(
     return data
 
 
+def user_event(
+    arguments: list[Any], token: str | None, *, locale: str = "en-US", now: datetime | None = None
+) -> dict[str, Any]:
+    """The request a screen's ``SendEvent`` posts when a button is pressed."""
+    fields: dict[str, Any] = {
+        "arguments": arguments,
+        "source": {"type": "TouchWrapper", "handler": "Press", "id": ""},
+        "components": {},
+    }
+    if token is not None:
+        fields["token"] = token
+    return request(USER_EVENT, locale=locale, now=now, **fields)
+
+
 def envelope(
     request_body: dict[str, Any],
     identity: Identity,
@@ -144,8 +173,11 @@ def envelope(
     attributes: Mapping[str, Any] | None = None,
     api_access_token: str | None = None,
     supported_interfaces: Mapping[str, Any] | None = None,
+    screen: bool = False,
 ) -> dict[str, Any]:
     """The whole request envelope.
+
+    ``screen=True`` is an Echo Show: APL among the supported interfaces, and a viewport.
 
     ``session_id=None`` builds one without a session, as skill events and exception
     reports come. ``attributes=None`` leaves ``session.attributes`` out, as Alexa does
@@ -158,7 +190,8 @@ def envelope(
         "user": user,
         "device": {
             "deviceId": identity.device_id,
-            "supportedInterfaces": dict(supported_interfaces or {}),
+            "supportedInterfaces": dict(supported_interfaces or {})
+            | (SCREEN_INTERFACES if screen else {}),
         },
         "apiEndpoint": API_ENDPOINT,
     }
@@ -176,5 +209,7 @@ def envelope(
             session["attributes"] = dict(attributes)
         data["session"] = session
     data["context"] = {"System": system}
+    if screen:
+        data["context"]["Viewport"] = dict(SCREEN_VIEWPORT)
     data["request"] = request_body
     return data

@@ -41,6 +41,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from skill.alexa import sounds
+
 # --- Pause lengths (milliseconds); see the module docstring for the reasoning. ---
 COMMA_PAUSE_MS = 300
 SENTENCE_PAUSE_MS = 500
@@ -77,6 +79,7 @@ class Segment:
 
     text: str = ""
     pause_ms: int = 0
+    audio: str = ""  # an <audio> src: a silence as long as the sound, for who cannot play it
 
     @property
     def is_pause(self) -> bool:
@@ -109,9 +112,17 @@ class _Boundary:
     cancels: bool = False  # strength none/x-weak: no structural pause in this run
 
 
-_WORD_GAP = _Boundary()  # <audio>: nothing to say, but still a word boundary
+_WORD_GAP = _Boundary()  # a misplaced <speak>: nothing to say, but still a word boundary
 
-_Token = str | _Boundary
+
+@dataclass(frozen=True)
+class _Audio:
+    """An <audio> element: a segment of its own, as long as the sound (0 when unknown)."""
+
+    src: str
+
+
+_Token = str | _Boundary | _Audio
 
 
 def local_name(tag: str) -> str:
@@ -148,9 +159,10 @@ def _element_tokens(element: ET.Element) -> list[_Token]:
     name = local_name(element.tag)
     if name == "break":
         return [_break_boundary(element.attrib)]
-    if name in ("audio", "mark"):
-        # Audio cannot be played locally and a mark is silent; audio still separates words.
-        return [_WORD_GAP] if name == "audio" else []
+    if name == "audio":
+        return [_Audio(element.attrib.get("src", ""))]
+    if name == "mark":
+        return []
     if name == "sub" and "alias" in element.attrib:
         return [element.attrib["alias"]]
 
@@ -220,7 +232,7 @@ def _fallback_tokens(ssml: str) -> list[_Token]:
         if name == "break" and not closing:
             tokens.append(_break_boundary(attributes))
         elif name == "audio" and not closing:
-            tokens.append(_WORD_GAP)
+            tokens.append(_Audio(attributes.get("src", "")))
         elif name in ("s", "p"):
             pause = SENTENCE_PAUSE_MS if name == "s" else PARAGRAPH_PAUSE_MS
             tokens.append(_Boundary(structural_ms=pause))
@@ -275,7 +287,12 @@ def _segments_from_tokens(tokens: list[_Token]) -> list[Segment]:
             segments.append(Segment(text=text))
 
     for token in tokens:
-        if isinstance(token, _Boundary):
+        if isinstance(token, _Audio):
+            close_run(at_edge=not segments and not "".join(words).strip())
+            flush_words()
+            duration = sounds.duration_ms(token.src) or 0
+            segments.append(Segment(pause_ms=duration, audio=token.src))
+        elif isinstance(token, _Boundary):
             run.append(token)
         elif token.strip():
             close_run(at_edge=not segments and not "".join(words).strip())
@@ -295,10 +312,12 @@ def parse_segments(ssml: str) -> list[Segment]:
 
     Text is whitespace-normalised with entities decoded; ``<sub>`` gives its alias,
     ``<phoneme>``, ``<say-as>``, ``<emphasis>``, ``<prosody>``, ``<lang>``, ``<voice>``,
-    ``<w>`` and the ``amazon:*`` tags give their text, ``<audio>`` and ``<mark>`` give
-    nothing. Input without a ``<speak>`` root is read as its content, and input that is
-    not well-formed XML is read tag by tag rather than rejected: a coach that stops
-    talking over a stray "&" is worse than one that reads it.
+    ``<w>`` and the ``amazon:*`` tags give their text, ``<audio>`` is a segment of its
+    own (``audio`` its src, ``pause_ms`` the sound's length when it is a Sound Library
+    sound we know, else 0), ``<mark>`` gives nothing. Input without a ``<speak>`` root is
+    read as its content, and input that is not well-formed XML is read tag by tag rather
+    than rejected: a coach that stops talking over a stray "&" is worse than one that
+    reads it.
     """
     return _segments_from_tokens(_ssml_tokens(ssml))
 
@@ -319,6 +338,21 @@ def tidy_spacing(text: str) -> str:
 def plain_text(ssml: str) -> str:
     """The words of a response as a person reads them: no markup, tidy punctuation."""
     return tidy_spacing(to_plain_text(ssml))
+
+
+# Alexa's normal speaking rate, for estimating when words end (a screen's countdown starts
+# from that): about 150 words a minute, which for English at about six characters a word,
+# the space included, is 15 characters a second. Alexa does not report how long its speech
+# takes, so this is an estimate; explicit breaks are exact.
+ALEXA_CHARACTERS_PER_SECOND = 15
+
+
+def estimated_speech_ms(ssml: str) -> int:
+    """How long Alexa takes to say a response: pauses exact, words from their length."""
+    total = 0.0
+    for segment in parse_segments(ssml):
+        total += segment.pause_ms or len(segment.text) * 1000 / ALEXA_CHARACTERS_PER_SECOND
+    return round(total)
 
 
 def total_pause_ms(ssml: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from skill.alexa import sounds
 from skill.alexa.ssml import (
     BREAK_STRENGTH_MS,
     attribute_name,
@@ -25,6 +26,10 @@ MAX_BREAK_MS = 10_000
 MAX_SSML_CHARS = 8_000
 # Most <audio> elements allowed in one response.
 MAX_AUDIO_TAGS = 5
+# Longest total audio in one response, in milliseconds. The SSML reference allows 240 s
+# in outputSpeech and 90 s in a reprompt; older copies say 90 s for the whole response.
+# The stricter reading holds for both (five earcons come to under 8 s).
+MAX_AUDIO_MS = 90_000
 
 _EMPHASIS_LEVELS = frozenset({"strong", "moderate", "reduced"})
 _LANG_LOCALES = frozenset(
@@ -183,8 +188,12 @@ def _check_attribute_values(tag: str, attributes: dict[str, str]) -> list[str]:
     elif tag == "w" and "role" in attributes:
         problems += _check_value(tag, "role", attributes["role"], _W_ROLES)
     elif tag == "audio" and "src" in attributes:
-        if not attributes["src"].startswith("https://"):
-            problems.append(f'<audio src="{attributes["src"]}">: src must be an https URL')
+        src = attributes["src"]
+        if src.startswith(sounds.SOUND_LIBRARY_PREFIX):
+            if sounds.duration_ms(src) is None:
+                problems.append(f'<audio src="{src}">: not a Sound Library sound we know')
+        elif not src.startswith("https://"):
+            problems.append(f'<audio src="{src}">: src must be https or a soundbank:// sound')
     elif tag == "amazon:domain" and "name" in attributes:
         problems += _check_value(tag, "name", attributes["name"], _DOMAIN_NAMES)
     elif tag == "amazon:effect" and "name" in attributes:
@@ -262,10 +271,12 @@ def validate_alexa_ssml(ssml: str) -> list[str]:
     only its documented attributes, its required attributes present and documented
     values (break time at most 10s/10000ms and break strengths, emphasis levels,
     lang locales, phoneme alphabets, prosody rate/pitch/volume words and ranges,
-    say-as interpret-as and date formats, w roles, https audio sources, amazon:domain,
+    say-as interpret-as and date formats, w roles, audio sources https or a known Sound
+    Library sound, amazon:domain,
     amazon:effect and amazon:emotion names); ``<break>``, ``<audio>`` and ``<mark>``
     are empty; no ``<s>`` or ``<p>`` sits inside an ``<s>``, no ``<p>`` inside a ``<p>``;
-    and there are at most 5 ``<audio>`` tags. Messages name the tag and
+    and there are at most 5 ``<audio>`` tags, with at most 90 s of known audio in all
+    (https audio has no length we can know). Messages name the tag and
     value so a failing test says what to fix.
     """
     problems = []
@@ -292,11 +303,19 @@ def validate_alexa_ssml(ssml: str) -> list[str]:
             problems += _check_element(element, is_root=element is root)
         problems += _check_structure(root)
 
-    audio_count = sum(
-        1 for root in roots for element in root.iter() if local_name(element.tag) == "audio"
-    )
-    if audio_count > MAX_AUDIO_TAGS:
+    audio = [
+        element.attrib.get("src", "")
+        for root in roots
+        for element in root.iter()
+        if local_name(element.tag) == "audio"
+    ]
+    if len(audio) > MAX_AUDIO_TAGS:
         problems.append(
-            f"{audio_count} <audio> tags; Alexa allows at most {MAX_AUDIO_TAGS} per response"
+            f"{len(audio)} <audio> tags; Alexa allows at most {MAX_AUDIO_TAGS} per response"
+        )
+    audio_ms = sum(sounds.duration_ms(src) or 0 for src in audio)
+    if audio_ms > MAX_AUDIO_MS:
+        problems.append(
+            f"{audio_ms / 1000:g} s of audio; Alexa allows at most {MAX_AUDIO_MS // 1000} s"
         )
     return problems

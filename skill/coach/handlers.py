@@ -46,7 +46,7 @@ def speak_step(turn: Turn, state: State, notice: str | None = None) -> Response:
         step=step,
         index=state.step + 1,
         count=len(plan.steps),
-        beats=pacing.script(step, state.pace),
+        beats=pacing.script(step, state.pace, state.sounds),
         pace=state.pace,
         notice=notice,
     )
@@ -70,6 +70,7 @@ def finish_workout(turn: Turn) -> Response:
         "finished",
         state,
         plan=plan,
+        sounds=state.sounds,
         offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
     )
 
@@ -147,6 +148,7 @@ def on_launch(turn: Turn) -> Response:
         offer=resume or default_offer(turn),
         safety_said=True,
         pace=record["pace"],
+        sounds=record["sounds"],
     )
     resume_data = None
     if resume is not None:
@@ -178,21 +180,23 @@ def on_explain(turn: Turn) -> Response:
     topic_id, spoken = turn.slot("topic")
     if topic_id is None and spoken:
         topic_id = turn.catalog.find_topic(spoken)
-    topic = turn.catalog.topics.get(topic_id or "")
-    if topic is not None:
-        offer = Offer(topic.offer) if topic.offer else None
-        state = replace(
-            turn.state, offer=offer, paused=turn.state.paused or bool(turn.state.workout)
-        )
-        return turn.reply(
-            "explain",
-            state,
-            topic=topic,
-            offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
-        )
+    if topic_id in turn.catalog.topics:
+        return explain_topic(turn, topic_id)
     if spoken:
         return turn.reply("unknown_topic", turn.state, value=echo(spoken), catalog=turn.catalog)
     return turn.reply("elicit_topic", turn.state, elicit="topic", catalog=turn.catalog)
+
+
+def explain_topic(turn: Turn, topic_id: str) -> Response:
+    topic = turn.catalog.topics[topic_id]
+    offer = Offer(topic.offer) if topic.offer else None
+    state = replace(turn.state, offer=offer, paused=turn.state.paused or bool(turn.state.workout))
+    return turn.reply(
+        "explain",
+        state,
+        topic=topic,
+        offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
+    )
 
 
 def on_list(turn: Turn) -> Response:
@@ -264,6 +268,28 @@ def on_set_pace(turn: Turn) -> Response:
     if state.workout and not state.finished:
         return speak_step(turn, state, notice="pace")
     return turn.reply("pace_set", state, pace=pace_id)
+
+
+def on_set_sounds(turn: Turn) -> Response:
+    """ "Sounds off", "no beeps", "sounds on": remembered for the user."""
+    setting, spoken = turn.slot("setting")
+    if setting is None and spoken:
+        setting = slot_value_id("SOUNDS", spoken, language_of(turn.locale))
+    if setting not in ("on", "off"):
+        return turn.reply("sounds_set", turn.state, sounds=None, in_workout=False)
+    on = setting == "on"
+    state = replace(turn.state, sounds=on)
+    turn.update(lambda raw: progress.set_sounds(raw, on))
+    in_workout = bool(state.workout) and not state.finished
+    plan = turn.plan if in_workout else None
+    return turn.reply(
+        "sounds_set",
+        state,
+        sounds=on,
+        in_workout=in_workout,
+        plan=plan,
+        index=state.step + 1,
+    )
 
 
 def on_help(turn: Turn) -> Response:
@@ -365,6 +391,58 @@ def on_session_ended(turn: Turn) -> Response:
     return turn.handler_input.response_builder.response
 
 
+def screen_hint(turn: Turn) -> Response:
+    """A touch the session cannot take: said so briefly, nothing changes, no new screen."""
+    plan = turn.plan if turn.plan is not None and not turn.state.finished else None
+    return turn.reply(
+        "screen_hint",
+        turn.state,
+        show=False,
+        plan=plan,
+        index=turn.state.step + 1,
+        count=len(plan.steps) if plan else 0,
+    )
+
+
+# What each button's action does: the same decisions as the spoken intents.
+TOUCHES: dict[str, Decide] = {
+    "next": on_next,
+    "previous": on_previous,
+    "pause": on_pause,
+    "resume": on_resume,
+    "repeat": on_repeat,
+    "start_over": on_start_over,
+    "menu": on_home,
+    "help": on_help,
+}
+
+
+def on_touch(turn: Turn) -> Response:
+    """A button on the screen (``Alexa.Presentation.APL.UserEvent``).
+
+    Its arguments, ``[action, screen token, target]``, come from outside: anything but a
+    current screen's known action (and, for start and explain, a catalog id) gets a
+    short hint and changes nothing.
+    """
+    request = turn.handler_input.request_envelope.request
+    arguments = getattr(request, "arguments", None)
+    if not (
+        isinstance(arguments, list)
+        and len(arguments) == 3
+        and all(isinstance(argument, str) for argument in arguments)
+    ):
+        return screen_hint(turn)
+    action, token, target = arguments
+    if turn.state.screen is None or token != turn.state.screen:
+        return screen_hint(turn)
+    if action == "start" and turn.catalog.is_workout(target):
+        return start_workout(turn, target)
+    if action == "explain" and target in turn.catalog.topics:
+        return explain_topic(turn, target)
+    decide = TOUCHES.get(action)
+    return decide(turn) if decide is not None else screen_hint(turn)
+
+
 # The predicates never overlap, so order only sets how soon the SDK finds a handler: the
 # mid-workout controls, asked for most, come first.
 REQUEST_HANDLERS: list[Handler] = [
@@ -382,12 +460,14 @@ REQUEST_HANDLERS: list[Handler] = [
     on_intent("AMAZON.YesIntent", decide=on_yes),
     on_intent("AMAZON.NoIntent", decide=on_no),
     on_intent("SetPaceIntent", decide=on_set_pace),
+    on_intent("SetSoundsIntent", decide=on_set_sounds),
     on_intent("AMAZON.StartOverIntent", decide=on_start_over),
     on_intent("ProgressIntent", decide=on_progress),
     on_intent("ListExercisesIntent", decide=on_list),
     on_intent("AMAZON.HelpIntent", decide=on_help),
     on_intent("AMAZON.FallbackIntent", decide=on_fallback),
     on_intent("AMAZON.NavigateHomeIntent", decide=on_home),
+    on_request("Alexa.Presentation.APL.UserEvent", on_touch),
     on_request("AlexaSkillEvent.SkillDisabled", on_skill_disabled),
     on_request("AlexaSkillEvent.SkillEnabled", on_skill_enabled),
     on_request("System.ExceptionEncountered", on_exception_encountered),

@@ -37,7 +37,7 @@ def _slot_values(entries: Iterable[tuple[str, str, Iterable[str]]]) -> list[dict
 
 def slot_types(catalog: Catalog, language: str = "en") -> list[dict[str, Any]]:
     workouts = [*catalog.routines.values(), *catalog.exercises.values()]
-    pace = language_data(language)["types"]["PACE"]
+    spoken_types = language_data(language)["types"]  # PACE, SOUNDS: first word is the name
     return [
         {
             "name": "EXERCISE",
@@ -47,12 +47,15 @@ def slot_types(catalog: Catalog, language: str = "en") -> list[dict[str, Any]]:
             "name": "TOPIC",
             "values": _slot_values((t.id, t.name, t.synonyms) for t in catalog.topics.values()),
         },
-        {
-            "name": "PACE",
-            "values": _slot_values(
-                (pace_id, synonyms[0], synonyms[1:]) for pace_id, synonyms in pace.items()
-            ),
-        },
+        *(
+            {
+                "name": name,
+                "values": _slot_values(
+                    (value_id, synonyms[0], synonyms[1:]) for value_id, synonyms in values.items()
+                ),
+            }
+            for name, values in spoken_types.items()
+        ),
     ]
 
 

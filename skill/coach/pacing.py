@@ -8,10 +8,11 @@ beat; this module only decides when things happen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from skill.alexa.ssml_rules import MAX_BREAK_MS
+from skill.alexa.ssml_rules import MAX_AUDIO_TAGS, MAX_BREAK_MS
 from skill.coach.catalog import PlanStep
 
 PACES = ("slow", "normal", "fast")
@@ -77,9 +78,35 @@ def _one_set(step: PlanStep, pace: str) -> list[Beat]:
     return beats
 
 
+# Earcon beats, named as the earcons are (content/earcons.toml): the sound plays there.
+SET_START, INTERVAL_END = "set_start", "interval_end"
+
+
+def with_earcons(beats: list[Beat], budget: int = MAX_AUDIO_TAGS) -> list[Beat]:
+    """The beats with a sound at each set start and each end of a hold or rest.
+
+    A response may play at most five sounds, so the first ``budget`` beats that want one
+    get it, in speaking order, and the rest stay words alone ("And release").
+    """
+    marked: list[Beat] = []
+    for beat in beats:
+        if budget > 0 and beat.kind in ("release", "rest_over"):
+            marked.append(Beat(INTERVAL_END))
+            budget -= 1
+        if budget > 0 and beat.kind == "begin":
+            marked.append(Beat(SET_START))
+            budget -= 1
+        marked.append(beat)
+        if budget > 0 and beat.kind == "hold":
+            marked.append(Beat(SET_START))
+            budget -= 1
+    return marked
+
+
 @cache
-def script(step: PlanStep, pace: str = DEFAULT_PACE) -> tuple[Beat, ...]:
-    """The whole paced part of a step: every set, both sides, and the rests between.
+def script(step: PlanStep, pace: str = DEFAULT_PACE, sounds: bool = False) -> tuple[Beat, ...]:
+    """The whole paced part of a step: every set, both sides, and the rests between;
+    with ``sounds``, the earcon beats too.
 
     Cached: a catalog has a few dozen paced steps and three paces, and a paced set is
     about a hundred beats, rebuilt on every "next" otherwise.
@@ -103,8 +130,47 @@ def script(step: PlanStep, pace: str = DEFAULT_PACE) -> tuple[Beat, ...]:
             beats.append(Beat("rest", rest))
             beats += countdown(rest, counted=3)
             beats.append(Beat("rest_over"))
-    return tuple(beats)
+    return tuple(with_earcons(beats) if sounds else beats)
 
 
 def total_pause_ms(beats: tuple[Beat, ...] | list[Beat]) -> int:
     return sum(beat.value for beat in beats if beat.kind == "pause")
+
+
+@dataclass(frozen=True, slots=True)
+class Countdown:
+    """A hold or a rest as a screen counts it: when it starts and ends within the paced part."""
+
+    kind: str  # "hold" or "rest"
+    seconds: int  # what the speech announced
+    start_ms: int  # from the start of the paced part: when the announcing words end
+    end_ms: int  # when the words that close it ("And release", "Back into position") begin
+    set_number: int = 1
+    sets: int = 1
+
+
+_CLOSES = {"hold": "release", "rest": "rest_over"}
+
+
+def countdowns(beats: tuple[Beat, ...], beat_ms: Callable[[Beat], int]) -> list[Countdown]:
+    """Every hold and rest of a script, timed by ``beat_ms`` (each beat's duration).
+
+    The pauses are the script's own, so they are exact; words take what ``beat_ms``
+    estimates. A hold lasts, in the speech, its silences plus its spoken reminders, so
+    the countdown spans that whole stretch rather than the bare announced seconds.
+    """
+    found: list[Countdown] = []
+    elapsed = 0
+    set_number, sets = 1, 1
+    opened: tuple[str, int, int] | None = None  # kind, seconds, start
+    for beat in beats:
+        if beat.kind == "set":
+            set_number, sets = beat.value, beat.of
+        if opened is not None and beat.kind in (_CLOSES[opened[0]], INTERVAL_END):
+            kind, seconds, start = opened
+            found.append(Countdown(kind, seconds, start, elapsed, set_number, sets))
+            opened = None
+        elapsed += beat_ms(beat)
+        if beat.kind in _CLOSES:
+            opened = (beat.kind, beat.value, elapsed)
+    return found

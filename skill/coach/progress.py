@@ -75,7 +75,13 @@ class ProgressSummary:
 
 
 def new_record() -> Record:
-    return {"pace": DEFAULT_PACE, "resume": None, "history": [], "total_completed": 0}
+    return {
+        "pace": DEFAULT_PACE,
+        "sounds": True,
+        "resume": None,
+        "history": [],
+        "total_completed": 0,
+    }
 
 
 def normalise_record(raw: object) -> Record:
@@ -85,6 +91,8 @@ def normalise_record(raw: object) -> Record:
         return record
     if isinstance(pace := raw.get("pace"), str) and pace in PACES:
         record["pace"] = pace
+    if isinstance(sounds := raw.get("sounds"), bool):
+        record["sounds"] = sounds
     record["resume"] = _resume_entry(raw.get("resume"))
     history = raw.get("history")
     if isinstance(history, list):
@@ -131,6 +139,13 @@ def set_pace(record: object, pace: str) -> Record:
         raise ValueError(f"pace must be one of {PACES}, not {pace!r}")
     new = normalise_record(record)
     new["pace"] = pace
+    return new
+
+
+def set_sounds(record: object, on: bool) -> Record:
+    """The record with earcons on or off ("sounds off", "no beeps")."""
+    new = normalise_record(record)
+    new["sounds"] = bool(on)
     return new
 
 

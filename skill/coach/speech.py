@@ -25,13 +25,15 @@ from typing import Any
 
 import jinja2
 
+from skill.alexa.sounds import earcon_urls
+from skill.alexa.ssml import SENTENCE_PAUSE_MS, estimated_speech_ms
 from skill.settings import SPEECH_TEMPLATES_DIR
 
 DEFAULT_LANGUAGE = "en"
 TEMPLATE_SUFFIX = ".ssml.j2"
 _LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 # Macro libraries every template sees as globals: template file -> global name.
-LIBRARIES = {"_phrases.ssml.j2": "phrases", "_lib.ssml.j2": "lib"}
+LIBRARIES = {"_phrases.ssml.j2": "phrases", "_lib.ssml.j2": "lib", "_screen.ssml.j2": "screen"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,35 @@ class PacedSets:
         return entry[1]
 
 
+class BeatTimes:
+    """How long each beat of a paced set takes to say: exact for pauses, estimated for words.
+
+    A beat's words are its ``lib.beats`` rendering read by :func:`estimated_speech_ms`,
+    plus the sentence pause around them; computed once per beat and locale.
+    """
+
+    def __init__(self, beats: Callable[..., Any]) -> None:
+        self.beats = beats
+        self.cache: dict[tuple[str, int, int], int] = {}
+
+    def markup(self, beat: Any) -> str:
+        """A beat's SSML as it appears, squashed, inside a rendered response."""
+        return _squash(str(self.beats([beat])))
+
+    def __call__(self, beat: Any) -> int:
+        if beat.kind == "pause":
+            return beat.value
+        key = (beat.kind, beat.value, beat.of)
+        spoken = self.cache.get(key)
+        if spoken is None:
+            markup = self.markup(beat)
+            spoken = estimated_speech_ms(f"<speak>{markup}</speak>")
+            if "<s>" in markup:  # Alexa pauses around a sentence; a sound has none
+                spoken += SENTENCE_PAUSE_MS
+            self.cache[key] = spoken
+        return spoken
+
+
 class SpeechRenderer:
     """Renders response keys for any locale; templates are compiled once, up front."""
 
@@ -114,6 +145,7 @@ class SpeechRenderer:
         # Each environment's globals as one plain dict: Template.new_context would flatten
         # the ChainMap of template and environment globals on every render (~10 us).
         self._globals: dict[jinja2.Environment, dict[str, Any]] = {}
+        self._beat_times: dict[jinja2.Environment, BeatTimes] = {}
         self.keys = sorted(
             path.name.removesuffix(TEMPLATE_SUFFIX)
             for path in (root / DEFAULT_LANGUAGE).glob(f"*{TEMPLATE_SUFFIX}")
@@ -148,9 +180,11 @@ class SpeechRenderer:
                 keep_trailing_newline=False,
             )
             environment.globals["pick"] = _pick(self.rng)
+            environment.globals["sound_urls"] = earcon_urls()
             for file_name, global_name in LIBRARIES.items():  # _lib uses phrases: order matters
                 environment.globals[global_name] = environment.get_template(file_name).module
             environment.globals["paced"] = PacedSets(environment.globals["lib"].beats, self.rng)
+            self._beat_times[environment] = BeatTimes(environment.globals["lib"].beats)
             self._environments[chain] = environment
             self._globals[environment] = dict(environment.globals)
         return environment
@@ -160,6 +194,13 @@ class SpeechRenderer:
         environment = self._environment(locale)
         for key in self.keys:
             environment.get_template(key + TEMPLATE_SUFFIX)
+
+    def library(self, locale: str | None, name: str) -> Any:
+        """A macro library of a locale (``"screen"``: the words a screen shows)."""
+        return self._globals[self._environment(locale)][name]
+
+    def beat_times(self, locale: str | None) -> BeatTimes:
+        return self._beat_times[self._environment(locale)]
 
     def render(self, key: str, locale: str | None, **data: Any) -> Rendered:
         environment = self._environment(locale)

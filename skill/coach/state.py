@@ -15,6 +15,8 @@ from skill.coach.catalog import Catalog
 from skill.coach.pacing import DEFAULT_PACE, PACES
 
 STATE_VERSION = 1
+# The longest screen token kept: Alexa allows a hundred characters; ours are far shorter.
+MAX_TOKEN_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +35,10 @@ class State:
     paused: bool = False
     finished: bool = False  # the workout's last step has been coached
     pace: str = DEFAULT_PACE
+    sounds: bool = True  # earcons in the paced sets and at the finish
     offer: Offer | None = None
     safety_said: bool = False
+    screen: str | None = None  # the token of the screen the device shows, if it has one
     extras: dict[str, Any] = field(default_factory=dict)
 
     def to_attributes(self) -> dict[str, Any]:
@@ -43,6 +47,8 @@ class State:
             "pace": self.pace,
             "safety_said": self.safety_said,
         }
+        if not self.sounds:
+            attributes["sounds"] = False
         if self.workout is not None:
             attributes["workout"] = {
                 "id": self.workout,
@@ -50,6 +56,8 @@ class State:
                 "paused": self.paused,
                 "finished": self.finished,
             }
+        if self.screen is not None:
+            attributes["screen"] = self.screen
         if self.offer is not None:
             attributes["offer"] = {
                 "id": self.offer.workout,
@@ -87,7 +95,15 @@ def _parse(attributes: object, catalog: Catalog) -> State:
     safety_said = attributes.get("safety_said", False)
     if pace not in PACES or not isinstance(safety_said, bool):
         raise ValueError("bad pace or flag")
-    fields: dict[str, Any] = {"pace": pace, "safety_said": safety_said}
+    sounds = attributes.get("sounds", True)
+    if not isinstance(sounds, bool):
+        raise TypeError("sounds flag")
+    fields: dict[str, Any] = {"pace": pace, "safety_said": safety_said, "sounds": sounds}
+    screen = attributes.get("screen")
+    if screen is not None:
+        if not isinstance(screen, str) or len(screen) > MAX_TOKEN_LENGTH:
+            raise ValueError("screen token")
+        fields["screen"] = screen
     workout = attributes.get("workout")
     if workout is not None:
         if not isinstance(workout, dict):

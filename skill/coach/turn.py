@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard
 
 from skill.alexa.ids import user_id_of
-from skill.coach import progress
+from skill.coach import progress, screen
 from skill.coach.catalog import Catalog, Plan
 from skill.coach.speech import SpeechRenderer
 from skill.coach.state import State, parse_state
@@ -61,6 +62,7 @@ class Turn:
         in_session = envelope.session is not None
         attributes = handler_input.attributes_manager.session_attributes if in_session else None
         self.state, self.tampered = parse_state(attributes, catalog)
+        self.has_screen = in_session and screen.has_screen(envelope)
         self.next_state = self.state
         self.saved_progress = True
 
@@ -131,8 +133,14 @@ class Turn:
         *,
         end_session: bool = False,
         elicit: str | None = None,
+        show: bool = True,
         **data: Any,
     ) -> Response:
+        """Speak ``key``; on a device with a screen, show it too (unless ``show`` is False).
+
+        A session that ends or a slot being elicited gets no screen: the one closes, and
+        the other waits for a spoken answer.
+        """
         self.next_state = state or self.state
         data.setdefault("tampered", self.tampered)
         data.setdefault("saved_progress", self.saved_progress)
@@ -146,6 +154,8 @@ class Turn:
         builder.speak(speech).set_card(
             SimpleCard(title=rendered.card_title, content=rendered.card_text)
         )
+        if self.has_screen and show and not end_session and not elicit:
+            self._show(key, rendered, speech, data)
         if end_session:
             builder.set_should_end_session(True)
         else:
@@ -156,6 +166,18 @@ class Turn:
                 ElicitSlotDirective(slot_to_elicit=elicit, updated_intent=request.intent)
             )
         return builder.response
+
+    def _show(self, key: str, rendered: Any, speech: str, data: dict[str, Any]) -> None:
+        builder = screen.ScreenBuilder(
+            self.catalog,
+            self.renderer.library(self.locale, "screen"),
+            self.renderer.beat_times(self.locale),
+        )
+        kind = builder.kind(key, self.next_state, data)
+        token = screen.next_token(self.next_state, kind)
+        self.next_state = replace(self.next_state, screen=token)
+        properties = builder.properties(kind, token, self.next_state, rendered, speech, data)
+        self.handler_input.response_builder.add_directive(screen.render_document(kind, properties))
 
 
 _UNSPEAKABLE = re.compile(r"[^\w\s'&.-]+")

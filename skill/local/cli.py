@@ -5,7 +5,8 @@ Alexa request (:mod:`skill.local.session`), to the skill in-process or to a runn
 endpoint over HTTP (``--url``, :mod:`skill.local.transports`); the answer is printed
 (:mod:`skill.local.console`) and spoken with its pauses (:mod:`skill.local.speaker`).
 Options other tools rely on: ``--say``, ``--script``, ``--json``, ``--mute``, ``--wav``,
-``--url``, ``--locale``, ``--voice``, ``--rate``, ``--list-voices``.
+``--url``, ``--locale``, ``--voice``, ``--rate``, ``--list-voices``, ``--screen`` (the
+requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen`).
 
 Errors the user can fix (an unreachable ``--url``, a missing script, an unknown locale)
 are one line on stderr, ``local_runner: error: ...``, and a non-zero exit status.
@@ -87,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object per turn on stdout, nothing else"
     )
     parser.add_argument("--mute", action="store_true", help="no audio")
+    parser.add_argument(
+        "--screen",
+        action="store_true",
+        help="talk through an Echo Show: print what its screen shows; 'tap next' presses a button",
+    )
     parser.add_argument(
         "--wav", metavar="PATH", help="also write the whole run's audio, pauses included, to PATH"
     )
@@ -219,8 +225,13 @@ def run(args: argparse.Namespace) -> int:
     skill: Skill = HttpSkill(args.url) if args.url else InProcessSkill()
     marker = None if args.new_user else _remembered_marker()
     identity = local_identity(_application_id(args.skill_id), marker)
-    session = LocalSession(nlu, identity=identity)
-    console = Console(json_lines=args.json, echo_user=bool(args.turns), verbose=args.verbose)
+    session = LocalSession(nlu, identity=identity, screen=args.screen)
+    console = Console(
+        json_lines=args.json,
+        echo_user=bool(args.turns),
+        verbose=args.verbose,
+        show_screen=args.screen,
+    )
     try:
         with _speaker(args) as speaker:
             conversation = Conversation(session, skill, speaker, console)

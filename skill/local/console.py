@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from skill.alexa.ssml import parse_segments, plain_text, tidy_spacing
+from skill.local.screen import screen_lines, screen_of
 from skill.local.session import (
     Outgoing,
     ends_session,
@@ -40,6 +41,8 @@ class Exchange:
     new_session: bool
     score: float | None  # the NLU's confidence, for intent requests
     card: dict[str, Any] | None = field(default=None)
+    directives: list[dict[str, Any]] | None = field(default=None)
+    screen: list[str] | None = field(default=None)  # what a screen shows, as --screen prints
 
     @classmethod
     def of(cls, sent: Outgoing, response: Mapping[str, Any]) -> Exchange:
@@ -66,6 +69,8 @@ class Exchange:
             new_session=bool(sent.envelope["session"]["new"]),
             score=round(understanding.score, 3) if understanding else None,
             card=body.get("card"),
+            directives=body.get("directives"),
+            screen=screen_lines(shown) if (shown := screen_of(response)) is not None else None,
         )
 
     @classmethod
@@ -127,12 +132,14 @@ class Console:
         json_lines: bool,
         echo_user: bool,
         verbose: bool = False,
+        show_screen: bool = False,
         out: TextIO | None = None,
         err: TextIO | None = None,
     ) -> None:
         self.json_lines = json_lines
         self.echo_user = echo_user
         self.verbose = verbose
+        self.show_screen = show_screen
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         columns = shutil.get_terminal_size((MAX_WIDTH, 24)).columns
@@ -170,6 +177,9 @@ class Console:
                 text, self.width, initial_indent=COACH, subsequent_indent=" " * len(COACH)
             )
             print("\n".join(lines) or COACH.rstrip(), file=self.out)
+        if self.show_screen and record.screen:
+            indent = " " * len(COACH)
+            print("\n".join(f"{indent}| {line}" for line in record.screen), file=self.out)
         if record.end_session and record.request_type != "SessionEndedRequest":
             print(f"{' ' * len(COACH)}(session ended)", file=self.out)
         print(file=self.out)  # a blank line between exchanges reads better

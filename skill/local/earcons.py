@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-EARCONS_FILE = Path(__file__).resolve().parents[1] / "coach" / "content" / "earcons.toml"
-SOUND_LIBRARY_PREFIX = "soundbank://soundlibrary/"
+from skill.alexa.sounds import SOUND_LIBRARY_PREFIX
+from skill.settings import CONTENT_DIR
+
+EARCONS_FILE = CONTENT_DIR / "earcons.toml"
 SAMPLE_WIDTH = 2  # bytes: 16-bit signed PCM, as espeak-ng renders speech
 FULL_SCALE = 32767
 # Sample rates a speaker may ask for (telephone quality up to studio).

@@ -71,18 +71,26 @@ def _progress(progress: object) -> str:
 
 
 def _countdowns(timer: object) -> str:
-    marks = timer.get("marks") if isinstance(timer, Mapping) else None
-    if not isinstance(marks, Mapping) or not marks:
-        return ""
+    """The countdowns the device runs, each with when it starts after the speech does."""
+    segments = timer.get("segments") if isinstance(timer, Mapping) else None
     parts = []
-    for mark in marks.values():
-        if isinstance(mark, Mapping) and isinstance(mark.get("seconds"), int | float):
-            where = _text(mark.get("set"))
-            parts.append(
-                f"{_text(mark.get('label'))} {mark['seconds']:g} s"
-                + (f" ({where})" if where else "")
-            )
+    for segment in segments if isinstance(segments, list) else []:
+        if not isinstance(segment, Mapping):
+            continue
+        seconds, start = segment.get("seconds"), segment.get("start")
+        if not _number(seconds) or not _number(start) or seconds <= 0:
+            continue
+        where = _text(segment.get("set"))
+        minutes, rest = divmod(round(start / 1000), 60)
+        parts.append(
+            f"{_text(segment.get('label'))} {seconds:g} s at {minutes}:{rest:02d}"
+            + (f" ({where})" if where else "")
+        )
     return "Countdown: " + ", then ".join(parts) if parts else ""
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _buttons(buttons: object) -> str:

@@ -21,6 +21,11 @@ from typing import Any
 from skill.alexa import requests
 from skill.alexa.requests import USER_INITIATED, Identity, new_marker
 from skill.local.nlu import LocalNLU, SlotValue, Understanding
+from skill.local.screen import screen_of
+from skill.local.utterance import words_of
+
+# Typed first, these press a button of the screen shown: "tap next", "touch start over".
+TAP_WORDS = frozenset({"tap", "touch", "press"})
 
 # The application id the runner uses when none is configured: stable, so an endpoint's
 # allow-list can name it, and recognisably local.
@@ -117,6 +122,8 @@ class LocalSession:
     locale: str = ""  # default: the NLU's locale
     identity: Identity = field(default_factory=local_identity)
     clock: Clock = _utc_now
+    screen: bool = False  # claim an Echo Show's screen (APL) in every request
+    shown: Mapping[str, Any] | None = field(default=None, init=False)  # the screen's data
     session_id: str | None = field(default=None, init=False)  # None: no session open
     attributes: dict[str, Any] = field(default_factory=dict, init=False)
     new: bool = field(default=True, init=False)
@@ -138,6 +145,9 @@ class LocalSession:
         Saying the skill's name while a session is open ends that session first
         (``SessionEndedRequest``, ``USER_INITIATED``), as a new invocation does on a device.
         """
+        tapped = self._tap(utterance)
+        if tapped is not None:
+            return [tapped]
         invocation = self.nlu.parse_invocation(utterance)
         outgoing: list[Outgoing] = []
         if invocation is not None:
@@ -180,6 +190,7 @@ class LocalSession:
             self._close()
             return
         self.attributes = dict(response.get("sessionAttributes") or {})
+        self.shown = screen_of(response) or self.shown
         self.elicit, self._updated_intent = None, None
         for directive in body.get("directives") or []:
             if directive.get("type") == "Dialog.ElicitSlot":
@@ -190,14 +201,36 @@ class LocalSession:
 
     # --- building blocks ---------------------------------------------------------------
 
+    def _tap(self, utterance: str) -> Outgoing | None:
+        """A press of the shown screen's button (or menu choice) the words name, if any."""
+        words = words_of(utterance)
+        if not self.screen or self.shown is None or not self.is_open or len(words) < 2:
+            return None
+        if words[0] not in TAP_WORDS:
+            return None
+        wanted = words[1:]
+        targets = [*(self.shown.get("buttons") or []), *(self.shown.get("choices") or [])]
+        for target in targets:
+            label = words_of(str(target.get("label", "")))
+            if label == wanted or (label[:1] == ["start"] and label[1:] == wanted):
+                arguments = [target.get("action"), self.shown.get("token"), target.get("target")]
+                token = self.shown.get("token")
+                request = requests.user_event(
+                    arguments, token, locale=self.locale, now=self.clock()
+                )
+                return Outgoing(self._envelope(request), utterance)
+        return None
+
     def _open(self) -> None:
         self.session_id = requests.new_session_id()
         self.attributes = {}
+        self.shown = None
         self.new = True
         self.elicit, self._updated_intent = None, None
 
     def _close(self) -> None:
         self.session_id = None
+        self.shown = None
         self.attributes = {}
         self.elicit, self._updated_intent = None, None
 
@@ -232,6 +265,7 @@ class LocalSession:
             new=self.new,
             attributes=self.attributes or None,
             api_access_token=self.identity.api_access_token(self.clock()),
+            screen=self.screen,
         )
 
 

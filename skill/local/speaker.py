@@ -56,6 +56,7 @@ from types import TracebackType
 from typing import Any, Self, TextIO
 
 from skill.alexa.ssml import Segment, parse_segments
+from skill.local import earcons
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,13 @@ class _AudioFormat:
         writer.setnchannels(self.channels)
         writer.setsampwidth(self.sample_width)
         writer.setframerate(self.frame_rate)
+
+    def earcon(self, src: str, milliseconds: int) -> bytes:
+        """The Sound Library sound ``src`` made here; silence as long, if we cannot make it."""
+        earcon = earcons.earcon_for(src)
+        if earcon is None or (self.channels, self.sample_width) != (1, earcons.SAMPLE_WIDTH):
+            return self.silence(milliseconds)
+        return earcons.synthesize(earcon, self.frame_rate)
 
     def silence(self, milliseconds: int) -> bytes:
         frames = round(milliseconds * self.frame_rate / 1000)
@@ -436,14 +444,13 @@ class Speaker:
         return self._work_dir
 
     def _render_frames(self, engine: Any, segments: list[Segment], work_dir: Path) -> bytes | None:
-        """The turn's audio: each text segment rendered, each pause generated as silence.
+        """The turn's audio: each text segment rendered, each pause generated as silence,
+        each earcon synthesized (:mod:`skill.local.earcons`), as long as Alexa's sound.
 
         None when the engine has never produced a file to learn the audio format from.
         """
-        pieces: list[bytes | int] = [
-            segment.pause_ms
-            if segment.is_pause
-            else self._render_text(engine, segment.text, work_dir)
+        pieces: list[bytes | Segment] = [
+            segment if segment.is_pause else self._render_text(engine, segment.text, work_dir)
             for segment in segments
         ]
         if self._format is None:
@@ -452,7 +459,12 @@ class Speaker:
         if audio_format is None:
             return None
         return b"".join(
-            piece if isinstance(piece, bytes) else audio_format.silence(piece) for piece in pieces
+            piece
+            if isinstance(piece, bytes)
+            else audio_format.earcon(piece.audio, piece.pause_ms)
+            if piece.audio
+            else audio_format.silence(piece.pause_ms)
+            for piece in pieces
         )
 
     def _render_text(self, engine: Any, text: str, work_dir: Path) -> bytes:

@@ -40,6 +40,7 @@ def envelope(
     application_id: str = APPLICATION_ID,
     timestamp: datetime | None = None,
     extra_request: Mapping[str, Any] | None = None,
+    screen: bool = False,
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {"intent": requests.intent(intent, slots or {})} if intent else {}
     body = requests.request(
@@ -57,7 +58,35 @@ def envelope(
         session_id=SESSION_ID if in_session else None,
         new=new,
         attributes=attributes or {},
+        screen=screen,
     )
+
+
+def touch(
+    arguments: list[Any], attributes: Mapping[str, Any], *, token: str | None = None
+) -> dict[str, Any]:
+    """A button press on an Echo Show; the request token is the screen's, as a device sends."""
+    if token is None and arguments and isinstance(arguments, list) and len(arguments) > 1:
+        token = arguments[1] if isinstance(arguments[1], str) else None
+    body = requests.user_event(arguments, token, now=None)
+    return requests.envelope(
+        body,
+        requests.Identity(APPLICATION_ID, USER_ID, DEVICE_ID),
+        session_id=SESSION_ID,
+        attributes=attributes,
+        screen=True,
+    )
+
+
+def on_screen(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The same request from an Echo Show: APL supported, and a viewport."""
+    screen = requests.envelope(
+        envelope["request"],
+        requests.Identity(APPLICATION_ID, USER_ID, DEVICE_ID),
+        session_id=None,
+        screen=True,
+    )["context"]
+    return {**envelope, "context": {**envelope["context"], **screen}}
 
 
 def plain(ssml: str) -> str:

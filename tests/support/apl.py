@@ -442,5 +442,5 @@ def _step(values: list[Any], key: object) -> tuple[list[Any], str]:
 
 
 def check_document(document: dict[str, Any], datasources: Mapping[str, Any]) -> list[str]:
-    """Every problem :mod:`apl_check` finds in ``document`` bound to ``datasources``."""
+    """Every problem :mod:`tests.support.apl` finds in ``document`` bound to ``datasources``."""
     return _Checker(document, datasources).run()

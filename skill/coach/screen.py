@@ -1,0 +1,234 @@
+"""What a device with a screen shows: one APL document per kind of screen, and its datasource.
+
+The documents (``screens/*.json``) are data, read once; each takes one datasource,
+``screen``, built here from what the response's card already says (title and text exist
+once, in the templates) plus the screen library's labels (``_screen.ssml.j2``). Every
+touch target sends ``[action, token, target]``; the token names the screen, so a touch on
+a screen the session has moved past can be told from a current one (see handlers).
+
+A paced step's countdown runs on the device: the document reads ``elapsedTime`` (since it
+rendered, which is when the speech starts) against contiguous segments computed from the
+same pacing script as the speech (:func:`skill.coach.pacing.countdowns`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
+from skill.alexa.codec import JsonData
+from skill.alexa.ssml import estimated_speech_ms
+from skill.coach import pacing
+from skill.coach.catalog import Catalog
+from skill.coach.speech import BeatTimes, Rendered
+from skill.coach.state import State
+from skill.settings import SCREENS_DIR
+
+KINDS = ("menu", "step", "paced_set", "explanation", "finished")
+# The actions a screen's buttons send; anything else in a UserEvent is refused.
+ACTIONS = frozenset(
+    {
+        "next",
+        "previous",
+        "pause",
+        "resume",
+        "repeat",
+        "start_over",
+        "menu",
+        "help",
+        "start",
+        "explain",
+    }
+)
+# Tokens look like "stepcoach.12.step": a per-session counter, then the kind of screen.
+TOKEN = re.compile(r"stepcoach\.(\d{1,6})\.([a-z_]{1,20})")
+# The last segment of a paced screen lasts until the screen changes: a day, in ms.
+FOREVER_MS = 86_400_000
+STEP_BUTTONS = ("previous", "repeat", "pause", "next")
+
+
+@cache
+def document(kind: str) -> JsonData:
+    """A screen's APL document, read once; shared by every response, so never modified."""
+    with (SCREENS_DIR / f"{kind}.json").open(encoding="utf-8") as handle:
+        return JsonData(json.load(handle))
+
+
+def load_documents() -> None:
+    """Read every document at start-up, so no request pays for it (and a typo fails early)."""
+    for kind in KINDS:
+        document(kind)
+
+
+def has_screen(envelope: Any) -> bool:
+    """Whether the device says it renders APL (``context.System.device.supportedInterfaces``)."""
+    device = getattr(getattr(getattr(envelope, "context", None), "system", None), "device", None)
+    interfaces = getattr(device, "supported_interfaces", None)
+    return getattr(interfaces, "alexa_presentation_apl", None) is not None
+
+
+def next_token(state: State, kind: str) -> str:
+    match = TOKEN.fullmatch(state.screen or "")
+    counter = int(match.group(1)) + 1 if match else 1
+    return f"stepcoach.{counter % 1_000_000}.{kind}"
+
+
+def _text(markup: object) -> str:
+    return html.unescape(" ".join(str(markup).split()))
+
+
+@dataclass
+class ScreenBuilder:
+    """Builds one response's screen from the response key, the rendered card and the data."""
+
+    catalog: Catalog
+    words: Any  # the locale's ``screen`` macro library
+    beat_times: BeatTimes
+
+    def kind(self, key: str, state: State, data: Mapping[str, Any]) -> str:
+        if key == "step":
+            return "paced_set" if data.get("beats") else "step"
+        if key in ("finished", "already_finished"):
+            return "finished"
+        if key == "explain" or (state.workout and not state.finished):
+            return "explanation"
+        return "menu"
+
+    def button(self, action: str, target: str = "", *, primary: bool = False) -> dict[str, Any]:
+        label = self.words.button(action) if action != "start" else self.words.start(target)
+        return {
+            "label": _text(label),
+            "action": action,
+            "target": target if action in ("start", "explain") else "",
+            "primary": primary,
+            "essential": primary or action in ("previous", "menu", "resume"),
+        }
+
+    def start_button(self, workout_id: str) -> dict[str, Any]:
+        name = self.catalog.workout_name(workout_id)
+        button = self.button("start", workout_id, primary=True)
+        button["label"] = _text(self.words.start(name))
+        return button
+
+    def properties(
+        self,
+        kind: str,
+        token: str,
+        state: State,
+        rendered: Rendered,
+        speech: str,
+        data: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """The datasource's properties: the card's title and text, and the screen's own."""
+        properties: dict[str, Any] = {
+            "token": token,
+            "title": rendered.card_title,
+            "subtitle": "",
+            "text": rendered.card_text,
+        }
+        plan = self.catalog.plan(state.workout) if state.workout else None
+        if kind in ("step", "paced_set") and plan is not None:
+            index, count = state.step + 1, len(plan.steps)
+            properties["subtitle"] = _text(self.words.step_of(index, count))
+            properties["progress"] = {
+                "percent": round(100 * state.step / count),
+                "label": _text(self.words.progress(plan, index, count)),
+            }
+            properties["buttons"] = [
+                self.button(action, primary=action == "next") for action in STEP_BUTTONS
+            ]
+            if kind == "paced_set":
+                properties["timer"] = self.timer(speech, data["beats"])
+        elif kind == "finished" and plan is not None:
+            properties["subtitle"] = _text(self.words.finished(plan))
+            properties["stats"] = ""
+            buttons = [self.button("start_over"), self.button("menu")]
+            if state.offer is not None:
+                buttons.insert(0, self.start_button(state.offer.workout))
+            properties["buttons"] = buttons
+        elif kind == "explanation":
+            buttons = [self.button("menu")]
+            if plan is not None and not state.finished:
+                properties["subtitle"] = _text(self.words.back_to(plan, state.step + 1))
+                buttons.insert(0, self.button("resume", primary=True))
+            elif state.offer is not None:
+                buttons.insert(0, self.start_button(state.offer.workout))
+            properties["buttons"] = buttons
+        else:
+            properties["subtitle"] = _text(self.words.menu_subtitle())
+            properties["choices"] = self.choices()
+            properties["buttons"] = [self.button("help")]
+        return properties
+
+    def choices(self) -> list[dict[str, str]]:
+        catalog = self.catalog
+        workouts = [*catalog.routines.values(), *catalog.exercises.values()]
+        choices = [
+            {
+                "label": _text(self.words.start(w.name)),
+                "detail": w.intro,
+                "action": "start",
+                "target": w.id,
+            }
+            for w in workouts
+        ]
+        choices += [
+            {
+                "label": topic.name[:1].upper() + topic.name[1:],
+                "detail": "",
+                "action": "explain",
+                "target": topic.id,
+            }
+            for topic in catalog.topics.values()
+        ]
+        return choices
+
+    def timer(self, speech: str, beats: tuple[pacing.Beat, ...]) -> dict[str, Any]:
+        """Contiguous countdown segments from the moment the speech starts, in milliseconds."""
+        lead_in = self.lead_in_ms(speech, beats)
+        segments: list[dict[str, Any]] = []
+        elapsed = 0
+        # Between countdowns the speech counts reps, or gets the user into position.
+        between = "reps" if any(beat.kind == "begin" for beat in beats) else "ready"
+        for countdown in pacing.countdowns(beats, self.beat_times):
+            start, end = lead_in + countdown.start_ms, lead_in + countdown.end_ms
+            segments.append(self.segment(between, elapsed, start, 0, countdown))
+            segments.append(self.segment(countdown.kind, start, end, countdown.seconds, countdown))
+            elapsed = end
+        segments.append(self.segment("done" if segments else between, elapsed, FOREVER_MS, 0, None))
+        return {"idle": "", "segments": segments}
+
+    def segment(
+        self, kind: str, start: int, end: int, seconds: int, countdown: pacing.Countdown | None
+    ) -> dict[str, Any]:
+        where = _text(self.words.set_of(countdown.set_number, countdown.sets)) if countdown else ""
+        return {
+            "label": _text(self.words.timer(kind)),
+            "set": where,
+            "start": start,
+            "end": max(end, start + 1),
+            "seconds": seconds,
+        }
+
+    def lead_in_ms(self, speech: str, beats: tuple[pacing.Beat, ...]) -> int:
+        """How long the speech before the paced part takes (its first beat marks where)."""
+        position = speech.find(self.beat_times.markup(beats[0])) if beats else -1
+        if position < 0:
+            return 0
+        return estimated_speech_ms(speech[:position] + "</speak>")
+
+
+def render_document(kind: str, properties: dict[str, Any]) -> RenderDocumentDirective:
+    datasources = {
+        "screen": {"type": "object", "objectId": "stepCoachScreen", "properties": properties}
+    }
+    return RenderDocumentDirective(
+        token=properties["token"], document=document(kind), datasources=datasources
+    )
