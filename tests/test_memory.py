@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ask_sdk_model import RequestEnvelope
 
+from skill.coach.catalog import default_catalog
 from skill.coach.speech import SpeechRenderer
 from skill.coach.step_coach import StepCoach
 from skill.storage.dynamodb import DynamoDBPersistenceAdapter
@@ -63,9 +64,12 @@ def skill(store, clock) -> StepCoach:
 class User:
     """One Alexa user talking to the skill, session by session."""
 
-    def __init__(self, skill: StepCoach, user_id: str = alexa.USER_ID) -> None:
+    def __init__(
+        self, skill: StepCoach, user_id: str = alexa.USER_ID, person_id: str | None = None
+    ) -> None:
         self.skill = skill
         self.user_id = user_id
+        self.person_id = person_id  # a voice Alexa recognised in the household
         self.attributes: dict = {}
         self.new = True
 
@@ -77,6 +81,7 @@ class User:
             attributes=self.attributes,
             new=self.new,
             user_id=self.user_id,
+            person_id=self.person_id,
         )
         response = self.skill.handle(envelope)
         self.new = False
@@ -91,6 +96,12 @@ class User:
 
     def event(self, request_type: str) -> None:
         self.skill.handle(alexa.envelope(request_type, user_id=self.user_id))
+
+    def finish(self, exercise: str = "forearm plank") -> None:
+        self.launch()
+        self.say("StartWorkoutIntent", exercise=exercise)
+        for _ in default_catalog().plan(default_catalog().find_workout(exercise)).steps:
+            self.say("AMAZON.NextIntent")
 
 
 def test_stop_mid_exercise_then_continue(skill) -> None:
@@ -201,3 +212,55 @@ def test_an_unreachable_store_is_said_and_the_workout_goes_on(clock) -> None:
     assert "I couldn't save your progress this time" in speech
     assert "You finished forearm planks" in speech
     assert "Starting over" in user.say("AMAZON.StartOverIntent")
+
+
+# --- a household on one account: a coach per recognised voice --------------------------------
+ANN, BEN = "amzn1.ask.person.ANN", "amzn1.ask.person.BEN"
+
+
+def test_two_persons_on_one_account_keep_their_own_streak_and_place(skill, clock) -> None:
+    ann, ben = User(skill, person_id=ANN), User(skill, person_id=BEN)
+    for day in range(2):
+        clock.now = datetime(2026, 11, 23, 7, 30, tzinfo=UTC) + timedelta(days=day)
+        ann.finish()
+    ben.say("StartWorkoutIntent", exercise="russian push ups")
+    ben.say("AMAZON.NextIntent")
+    ben.say("AMAZON.StopIntent")
+    assert "2 day streak" in ann.say("ProgressIntent")
+    assert "haven't finished a workout" in ben.say("ProgressIntent")
+    assert "Last time" not in ann.launch()
+    assert "step 2 of 5 of Russian push-ups" in ben.launch()
+    # Whoever speaks without a voice profile is the account, as before: neither of them.
+    account = User(skill)
+    assert "Last time" not in account.launch()
+    assert "haven't finished a workout" in account.say("ProgressIntent")
+
+
+def test_a_new_person_starts_with_the_accounts_preferences_not_its_history(skill) -> None:
+    account = User(skill)
+    account.say("SetPaceIntent", pace="slower")
+    account.say("SetSoundsIntent", setting="no beeps")
+    account.say("StartWorkoutIntent", exercise="clamshells")
+    account.say("AMAZON.StopIntent")
+    newcomer = User(skill, person_id=ANN)
+    assert "Last time" not in newcomer.launch()
+    assert newcomer.attributes["pace"] == "slow" and newcomer.attributes["sounds"] is False
+    newcomer.say("SetPaceIntent", pace="faster")
+    assert User(skill).launch() and account.launch()
+    assert account.attributes["pace"] == "slow"  # the person's choice stays theirs
+
+
+def test_skill_disabled_forgets_every_person_of_the_account(skill, store) -> None:
+    users = [User(skill), User(skill, person_id=ANN), User(skill, person_id=BEN)]
+    for user in users:
+        user.say("StartWorkoutIntent", exercise="fire hydrants")
+        user.say("AMAZON.StopIntent")
+    neighbour = User(skill, "amzn1.ask.account.NEIGHBOUR", person_id=ANN)
+    neighbour.say("StartWorkoutIntent", exercise="donkey kicks")
+    neighbour.say("AMAZON.StopIntent")
+    users[0].event("AlexaSkillEvent.SkillDisabled")
+    for user in users:
+        assert "Last time" not in user.launch()
+    envelope = skill.serializer.deserialize(json.dumps(alexa.envelope()), RequestEnvelope)
+    assert store.get_attributes(envelope) == {}  # the account's one row, every person in it
+    assert "Last time" in neighbour.launch()  # another account is untouched

@@ -40,7 +40,7 @@ from skill.storage.base import (
 from skill.storage.dynamodb import DynamoDBPersistenceAdapter
 from skill.storage.factory import create_persistence_adapter
 from skill.storage.sqlite import SQLitePersistenceAdapter
-from tests.support import servers
+from tests.support import alexa, servers
 
 FAKE_CREDENTIALS = servers.FAKE_AWS_CREDENTIALS
 # Forked children inherit the adapter as it was in the parent, like gunicorn workers.
@@ -309,11 +309,56 @@ def test_concurrent_threads_lose_no_update(store: PersistenceAdapter) -> None:
 # Formats: migration, newer data, corrupt data ----------------------------------------------
 
 
-def test_a_version_0_row_is_migrated_on_load(store: PersistenceAdapter, backend: Backend) -> None:
-    backend.put_raw(ALICE, '{"pace": "slow"}', format_version=None)
-    assert store.get_attributes(envelope(ALICE)) == {"pace": "slow"}
-    assert store.update_attributes(envelope(ALICE), increment) == {"pace": "slow", "count": 1}
-    assert backend.raw_rows()[user_key(ALICE)]["format_version"] == FORMAT_VERSION
+@pytest.mark.parametrize("version", [None, 1], ids=["format-0", "format-1"])
+def test_an_old_row_becomes_the_accounts_record(
+    store: PersistenceAdapter, backend: Backend, version: int | None
+) -> None:
+    """Rows from before persons (format 0 and 1) are the account's record in format 2."""
+    backend.put_raw(ALICE, '{"pace": "slow"}', format_version=version)
+    migrated = {"account": {"pace": "slow"}, "persons": {}}
+    assert store.get_attributes(envelope(ALICE)) == migrated
+    assert store.update_attributes(envelope(ALICE), increment) == {**migrated, "count": 1}
+    assert backend.raw_rows()[user_key(ALICE)]["format_version"] == FORMAT_VERSION == 2
+
+
+def test_a_format_1_record_keeps_working_for_the_account_and_a_person(backend: Backend) -> None:
+    """A row written before persons: the account resumes it, a person starts afresh."""
+    from skill.coach.step_coach import StepCoach
+
+    old = {
+        "pace": "slow",
+        "resume": {
+            "kind": "exercise",
+            "id": "clamshell",
+            "step": 1,
+            "saved_at": "2026-11-24T07:00:00+00:00",
+        },
+        "history": [],
+        "total_completed": 0,
+    }
+    backend.put_raw(ALICE, json.dumps(old), format_version=1)
+    store = backend.adapter()
+    coach = StepCoach(persistence_adapter=store)
+
+    def launch(person_id: str | None = None) -> dict[str, Any]:
+        request = alexa.envelope("LaunchRequest", new=True, user_id=ALICE, person_id=person_id)
+        return coach.handle(request)
+
+    person = launch("amzn1.ask.person.P")
+    assert "Last time" not in alexa.plain(alexa.speech_of(person))
+    assert person["sessionAttributes"]["pace"] == "slow"  # inherited
+    account = launch()
+    assert "step 2 of 3 of clamshells" in alexa.plain(alexa.speech_of(account))
+    coach.handle(
+        alexa.envelope(
+            intent="AMAZON.NoIntent", user_id=ALICE, attributes=account["sessionAttributes"]
+        )
+    )  # forgets the place: a write, in format 2
+    row = backend.raw_rows()[user_key(ALICE)]
+    assert row["format_version"] == 2
+    assert json.loads(row["data"])["account"]["resume"] is None
+    assert json.loads(row["data"])["account"]["pace"] == "slow"
+    store.close()
 
 
 def test_migrations_run_in_order(backend: Backend) -> None:

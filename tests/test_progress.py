@@ -261,8 +261,8 @@ JSON = st.recursive(
 ZONES = st.sampled_from(
     [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)), ZoneInfo("Europe/Berlin")]
 )
-# Times the skill could have written, and times nobody should have.
-GOOD_STAMPS = st.datetimes(datetime(1970, 1, 1), datetime(9998, 1, 1), timezones=ZONES).map(
+# Times the skill could have written (from 1970 in UTC, whatever the zone), and others.
+GOOD_STAMPS = st.datetimes(datetime(1970, 1, 2), datetime(9998, 1, 1), timezones=ZONES).map(
     datetime.isoformat
 )
 STAMPS = GOOD_STAMPS | st.datetimes(timezones=ZONES).map(datetime.isoformat) | st.text(max_size=30)
@@ -331,3 +331,21 @@ def test_normalise_never_raises_and_is_stable(raw, now) -> None:
         result = summary(raw, now.replace(tzinfo=UTC), zone)
         assert 0 <= result.streak_days <= len(record["history"])
         assert 0 <= result.this_week_count <= len(record["history"])
+
+
+# --- a household: whose record, at most ten persons ----------------------------------------
+def test_household_records_are_kept_apart_and_bounded() -> None:
+    from skill.coach import household
+
+    payload: dict = {"account": {"pace": "slow", "sounds": False, "history": ["x"]}, "persons": {}}
+    assert household.record_of(payload, "ann") == {"pace": "slow", "sounds": False}
+    payload = household.with_record(payload, "ann", lambda record: {**record, "history": ["a"]})
+    assert payload["persons"]["ann"] == {"pace": "slow", "sounds": False, "history": ["a"]}
+    assert payload["account"]["history"] == ["x"]
+    for number in range(household.MAX_PERSONS + 2):
+        payload = household.with_record(payload, f"p{number}", lambda record: record)
+    assert len(payload["persons"]) == household.MAX_PERSONS
+    assert "ann" not in payload["persons"] and "p0" not in payload["persons"]  # least recent
+    payload = household.with_record(payload, None, lambda record: {"pace": "fast"})
+    assert payload["account"] == {"pace": "fast"} and len(payload["persons"]) == 10
+    assert household.record_of({}, None) == {} and household.record_of("junk", "ann") == {}

@@ -116,6 +116,9 @@ def validate_envelope(envelope: object) -> dict[str, Any]:
             if user is not None:
                 _optional(user, "userId", str, "context.System.user")
             _optional(system, "application", dict, "context.System")
+            person = _optional(system, "person", dict, "context.System")
+            if person is not None:
+                _optional(person, "personId", str, "context.System.person")
     if session is None and context is None:
         raise InvalidRequest("the envelope needs a session or a context")
     if session is None and request_type in IN_SESSION_REQUEST_TYPES:

@@ -24,6 +24,20 @@ def user_key(user_id: str) -> str:
     return hashlib.sha256(user_id.encode("utf-8")).hexdigest()
 
 
+def person_key(user_id: str, person_id: str) -> str:
+    """The key of a person (an Alexa voice profile) within an account: SHA-256 hex of both
+    ids, so the same person has unrelated keys in different accounts.
+    """
+    return hashlib.sha256(f"{user_id}\n{person_id}".encode()).hexdigest()
+
+
+def person_id_of(request_envelope: RequestEnvelope) -> str | None:
+    """The recognised speaker's ``context.System.person.personId``, if Alexa sent one."""
+    system = getattr(getattr(request_envelope, "context", None), "system", None)
+    person_id = getattr(getattr(system, "person", None), "person_id", None)
+    return person_id if isinstance(person_id, str) and person_id else None
+
+
 def key_tag(key: str) -> str:
     """Enough of a user key to correlate log lines, not enough to be a user identifier."""
     return key[:TAG_LENGTH]

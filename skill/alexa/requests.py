@@ -174,10 +174,12 @@ def envelope(
     api_access_token: str | None = None,
     supported_interfaces: Mapping[str, Any] | None = None,
     screen: bool = False,
+    person_id: str | None = None,
 ) -> dict[str, Any]:
     """The whole request envelope.
 
     ``screen=True`` is an Echo Show: APL among the supported interfaces, and a viewport.
+    ``person_id`` is a speaker Alexa recognised by voice (``context.System.person``).
 
     ``session_id=None`` builds one without a session, as skill events and exception
     reports come. ``attributes=None`` leaves ``session.attributes`` out, as Alexa does
@@ -195,6 +197,8 @@ def envelope(
         },
         "apiEndpoint": API_ENDPOINT,
     }
+    if person_id is not None:
+        system["person"] = {"personId": person_id}
     if api_access_token is not None:
         system["apiAccessToken"] = api_access_token
     data: dict[str, Any] = {"version": ALEXA_VERSION}

@@ -246,7 +246,8 @@ def _parse_stamp(value: object) -> str | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-        if parsed.utcoffset() is None or parsed.year not in YEARS:
+        # The year is checked in UTC, as stored: 1970-01-01T00:00+14:00 is in 1969.
+        if parsed.utcoffset() is None or parsed.astimezone(UTC).year not in YEARS:
             return None
         return _stamp(parsed)
     except (ValueError, OverflowError):

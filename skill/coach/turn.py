@@ -21,8 +21,8 @@ from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard
 
-from skill.alexa.ids import user_id_of
-from skill.coach import progress, screen
+from skill.alexa.ids import person_id_of, person_key, user_id_of
+from skill.coach import household, progress, screen
 from skill.coach.catalog import Catalog, Plan
 from skill.coach.speech import SpeechRenderer
 from skill.coach.state import State, parse_state
@@ -63,6 +63,9 @@ class Turn:
         attributes = handler_input.attributes_manager.session_attributes if in_session else None
         self.state, self.tampered = parse_state(attributes, catalog)
         self.has_screen = in_session and screen.has_screen(envelope)
+        # Whose record this request reads and writes: a recognised voice, or the account.
+        user_id, person_id = user_id_of(envelope), person_id_of(envelope)
+        self.person = person_key(user_id, person_id) if user_id and person_id else None
         self.next_state = self.state
         self.saved_progress = True
 
@@ -91,7 +94,9 @@ class Turn:
 
     # --- the user's stored progress --------------------------------------------------
     def record(self) -> dict[str, Any]:
-        """The user's stored progress, read once per request; empty when the store fails."""
+        """The speaker's stored progress (a person's, or the account's), read once per
+        request; empty when the store fails.
+        """
         if self._record is None:
             raw: object = {}
             if self.store is not None and self.user_known:
@@ -99,7 +104,7 @@ class Turn:
                     raw = self.handler_input.attributes_manager.persistent_attributes
                 except StorageError:
                     log.warning("could not read stored progress; carrying on without it")
-            self._record = progress.normalise_record(raw)
+            self._record = progress.normalise_record(household.record_of(raw, self.person))
         return self._record
 
     @property
@@ -110,10 +115,13 @@ class Turn:
         """Apply ``change`` to the stored record atomically; a failure is said, not raised."""
         if self.store is None or not self.user_known:
             return
+        person = self.person
         try:
-            self._record = progress.normalise_record(
-                self.store.update_attributes(self.handler_input.request_envelope, change)
+            payload = self.store.update_attributes(
+                self.handler_input.request_envelope,
+                lambda stored: household.with_record(stored, person, change),
             )
+            self._record = progress.normalise_record(household.record_of(payload, person))
         except StorageError:
             log.warning("could not save progress; the workout carries on")
             self.saved_progress = False

@@ -7,9 +7,13 @@ Two back ends share one storage format and one error contract:
 * :class:`DynamoDBPersistenceAdapter` for Lambda or several hosts.
 
 Storage format (both back ends)
-    One row/item per user, keyed by ``user_key(user_id)``: the SHA-256 hex digest of the
-    Alexa user id. The raw id is personal data; it is never stored and never logged (logs
-    carry at most the first 12 hex digits of the key). Columns/attributes: ``id`` (the
+    One row/item per user (an Alexa account, which a household shares), keyed by
+    ``user_key(user_id)``: the SHA-256 hex digest of the Alexa user id. Since format 2
+    the payload is ``{"account": {...}, "persons": {person_key: {...}}}``, so every
+    person's data lives in the account's one row: reading or updating one person is the
+    same atomic read-modify-write, and forgetting the account is one delete. The raw
+    ids are personal data; they are never stored and never logged (logs carry at most
+    the first 12 hex digits of the key). Columns/attributes: ``id`` (the
     key), ``data`` (the attributes as a JSON object, text), ``format_version`` (int, see
     below), ``revision`` (int, +1 on every write; DynamoDB's optimistic concurrency uses
     it) and ``updated_at`` (ISO 8601, UTC).
@@ -57,7 +61,7 @@ Mutation = Callable[[Attributes], Attributes | None]
 Migration = Callable[[Attributes], Attributes]
 
 # The payload format this code writes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _from_format_0(attributes: Attributes) -> Attributes:
@@ -69,8 +73,21 @@ def _from_format_0(attributes: Attributes) -> Attributes:
     return dict(attributes)
 
 
+def _from_format_1(attributes: Attributes) -> Attributes:
+    """Format 2 keeps a household on one row: the account's record, and one per person.
+
+    A format-1 row is the account's record (written before voice profiles counted), so
+    it becomes ``account``; nobody has a person record yet.
+    """
+    return {ACCOUNT: dict(attributes), PERSONS: {}}
+
+
+# Format 2's two parts: the record of whoever speaks without a voice profile, and the
+# records of recognised persons, keyed by ``person_key``.
+ACCOUNT, PERSONS = "account", "persons"
+
 # {from_version: function turning a payload of that version into version + 1}.
-MIGRATIONS: Mapping[int, Migration] = {0: _from_format_0}
+MIGRATIONS: Mapping[int, Migration] = {0: _from_format_0, 1: _from_format_1}
 
 
 class StorageError(Exception):

@@ -41,6 +41,7 @@ def envelope(
     timestamp: datetime | None = None,
     extra_request: Mapping[str, Any] | None = None,
     screen: bool = False,
+    person_id: str | None = None,
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {"intent": requests.intent(intent, slots or {})} if intent else {}
     body = requests.request(
@@ -59,6 +60,7 @@ def envelope(
         new=new,
         attributes=attributes or {},
         screen=screen,
+        person_id=person_id,
     )
 
 
