@@ -264,3 +264,28 @@ def test_skill_disabled_forgets_every_person_of_the_account(skill, store) -> Non
     envelope = skill.serializer.deserialize(json.dumps(alexa.envelope()), RequestEnvelope)
     assert store.get_attributes(envelope) == {}  # the account's one row, every person in it
     assert "Last time" in neighbour.launch()  # another account is untouched
+
+
+# --- conversation polish: returning users, a new request at "Continue?" -----------------------
+def test_a_returning_user_hears_a_short_greeting_and_a_short_reminder(skill) -> None:
+    user = User(skill)
+    first = user.launch()
+    assert "I'll coach you through your workout" in first and "not medical advice" in first
+    user.finish()
+    again = user.launch()
+    assert "I'll coach you through your workout" not in again
+    assert "not medical advice" not in again
+    assert "Remember: stop if anything hurts." in again
+    assert len(again) < len(first) / 2
+
+
+def test_a_new_request_at_continue_is_taken_as_that_request(skill) -> None:
+    user = User(skill)
+    user.say("StartWorkoutIntent", exercise="russian push ups")
+    user.say("AMAZON.NextIntent")
+    user.say("AMAZON.StopIntent")
+    assert "Continue?" in user.launch()
+    # "let's do clamshells instead" (a StartWorkoutIntent sample of the model)
+    speech = user.say("StartWorkoutIntent", exercise="clamshells")
+    assert "Let's do clamshells" in speech and "Step 1 of 3" in speech
+    assert user.attributes["workout"]["id"] == "clamshell"

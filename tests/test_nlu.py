@@ -236,3 +236,13 @@ def test_understanding_is_fast() -> None:
     per_call = (time.perf_counter() - started) / len(utterances)
     print(f"understand(): {per_call * 1e6:.0f} µs per utterance")
     assert per_call < 0.02
+
+
+@pytest.mark.parametrize(
+    "utterance",
+    ["let's do clamshells instead", "no, let's do clamshells instead", "clamshells instead"],
+)
+def test_a_new_request_instead_of_yes_or_no_is_that_request(utterance: str) -> None:
+    understood = LocalNLU.for_locale("en-US").understand(utterance)
+    assert understood.intent == "StartWorkoutIntent"
+    assert understood.slots["exercise"].id == "clamshell"

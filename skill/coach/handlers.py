@@ -188,14 +188,23 @@ def on_explain(turn: Turn) -> Response:
 
 
 def explain_topic(turn: Turn, topic_id: str) -> Response:
+    """Answer a question; in the middle of a workout, end with how to get back to it.
+
+    The topic's offer stands unless it is the workout already under way.
+    """
     topic = turn.catalog.topics[topic_id]
+    plan = turn.plan if turn.plan is not None and not turn.state.finished else None
     offer = Offer(topic.offer) if topic.offer else None
-    state = replace(turn.state, offer=offer, paused=turn.state.paused or bool(turn.state.workout))
+    if offer is not None and plan is not None and offer.workout == plan.id:
+        offer = None
+    state = replace(turn.state, offer=offer, paused=turn.state.paused or plan is not None)
     return turn.reply(
         "explain",
         state,
         topic=topic,
         offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
+        back_to=plan,
+        index=turn.state.step + 1,
     )
 
 
@@ -332,7 +341,8 @@ def on_yes(turn: Turn) -> Response:
         notice = "resumed" if offer.step else None
         return start_workout(turn, offer.workout, offer.step, notice)
     if turn.plan is not None and not turn.state.finished:
-        return on_next(turn)
+        # After a pause or a question, "yes" carries on with the step it stopped at.
+        return on_resume(turn) if turn.state.paused else on_next(turn)
     return menu(turn, "menu")
 
 
