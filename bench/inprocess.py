@@ -74,14 +74,19 @@ def per_call_us(call: Callable[[], Any], number: int, repeat: int = 5) -> float:
 
 
 def request_types(coach: StepCoach, number: int) -> list[Timing]:
-    """Microseconds per ``handle`` for each reported request type of the session."""
-    envelopes: dict[str, dict[str, Any]] = {}
-    for label, envelope in conversation(coach):
-        envelopes.setdefault(label, envelope)
-    return [
-        Timing(label, per_call_us(lambda e=envelopes[label]: coach.handle(e), number))
-        for label in REQUEST_TYPES
-    ]
+    """Microseconds per ``handle`` for each reported request type of the session, from a
+    voice-only Echo and from an Echo Show (whose answers carry an APL document).
+    """
+    timings = []
+    for screen, suffix in ((False, ""), (True, " on an Echo Show")):
+        envelopes: dict[str, dict[str, Any]] = {}
+        for label, envelope in conversation(coach, screen=screen):
+            envelopes.setdefault(label, envelope)
+        timings += [
+            Timing(label + suffix, per_call_us(lambda e=envelopes[label]: coach.handle(e), number))
+            for label in REQUEST_TYPES
+        ]
+    return timings
 
 
 def _renders(coach: StepCoach, envelopes: list[dict[str, Any]]) -> list[tuple[str, Any, dict]]:

@@ -63,8 +63,11 @@ def envelope(
     new: bool,
     user: int = 0,
     now: datetime | None = None,
+    screen: bool = False,
 ) -> dict[str, Any]:
-    """An Alexa request envelope for one turn, stamped ``now`` (signature checks need it fresh)."""
+    """An Alexa request envelope for one turn, stamped ``now`` (signature checks need it fresh);
+    ``screen``: from an Echo Show, so the answers carry APL documents.
+    """
     fields: dict[str, Any] = {}
     if turn.intent:
         slots = {
@@ -87,17 +90,18 @@ def envelope(
         session_id=f"amzn1.echo-api.session.bench-{user:04d}",
         new=new,
         attributes=attributes,
+        screen=screen,
     )
 
 
 def conversation(
-    coach: StepCoach, *, user: int = 0, now: datetime | None = None
+    coach: StepCoach, *, user: int = 0, now: datetime | None = None, screen: bool = False
 ) -> list[tuple[str, dict[str, Any]]]:
     """``(label, envelope)`` for every turn of :data:`SESSION`, attributes carried through."""
     turns: list[tuple[str, dict[str, Any]]] = []
     attributes: dict[str, Any] = {}
     for number, turn in enumerate(SESSION):
-        request = envelope(turn, attributes, new=number == 0, user=user, now=now)
+        request = envelope(turn, attributes, new=number == 0, user=user, now=now, screen=screen)
         answer = coach.handle(request)
         attributes = answer.get("sessionAttributes") or {}
         turns.append((turn.label, request))

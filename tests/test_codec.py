@@ -182,13 +182,27 @@ def _with_request(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def suite_envelopes() -> list[dict[str, Any]]:
-    """Every request of the exhaustive consistency sweep, in a sample of states."""
+    """Every request of the exhaustive consistency sweep, in a sample of states; on an
+    Echo Show (viewport, APL) and from a recognised person too, and touches.
+    """
     states = alexa.sweep_states()
-    return [
+    sample = states[:: max(1, len(states) // 12)]
+    voice = [
         alexa.envelope(attributes=attributes, **spec)
-        for attributes in states[:: max(1, len(states) // 12)]
+        for attributes in sample
         for _, spec in alexa.sweep_requests()
     ]
+    shown = [
+        alexa.envelope(attributes=attributes, screen=True, person_id="amzn1.ask.person.P", **spec)
+        for attributes in sample[:3]
+        for _, spec in alexa.sweep_requests()
+    ]
+    touches = [
+        alexa.touch([action, "stepcoach.1.step", ""], {**attributes, "screen": "stepcoach.1.step"})
+        for attributes in sample[1:4]
+        for action in ("next", "previous", "pause", "repeat", "menu")
+    ]
+    return voice + shown + touches
 
 
 RUNNER_UTTERANCES = (

@@ -289,3 +289,17 @@ def test_a_new_request_at_continue_is_taken_as_that_request(skill) -> None:
     speech = user.say("StartWorkoutIntent", exercise="clamshells")
     assert "Let's do clamshells" in speech and "Step 1 of 3" in speech
     assert user.attributes["workout"]["id"] == "clamshell"
+
+
+def test_the_finished_screen_shows_the_week_and_the_streak(skill, clock) -> None:
+    user = User(skill)
+    for day in range(2):
+        clock.now = datetime(2026, 11, 23, 7, 30, tzinfo=UTC) + timedelta(days=day)
+        user.finish()
+    attributes = {**user.attributes, "workout": {"id": "forearm_plank", "step": 1}}
+    clock.now += timedelta(hours=2)
+    response = skill.handle(
+        alexa.envelope(intent="AMAZON.NextIntent", attributes=attributes, screen=True)
+    )
+    properties = response["response"]["directives"][0]["datasources"]["screen"]["properties"]
+    assert properties["stats"] == "3 workouts this week, a 2-day streak"

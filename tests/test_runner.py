@@ -543,3 +543,46 @@ def test_list_voices(capsys) -> None:
     status, out, _ = run(capsys, "--list-voices")
     assert status == 0
     assert re.search(r"^\S*en\S*\s", out, re.M)
+
+
+# --- an Echo Show on the console ---------------------------------------------------------------
+def test_screen_mode_prints_the_screen_and_taps_its_buttons(capsys) -> None:
+    status, out, _ = run(
+        capsys,
+        "--mute",
+        "--new-user",
+        "--screen",
+        *says("open step coach", "tap start forearm planks", "tap next", "tap sideways"),
+    )
+    assert status == 0
+    assert "| == Welcome to Step Coach | What shall we do? ==" in out
+    assert "| == Forearm planks, step 1 of 2 | Step 1 of 2 ==" in out
+    assert "| Countdown: Hold 30 s at 0:" in out  # the paced step, reached by a tap
+    assert "| Touch: [Back] | [Repeat] | [Pause] | [Next*]" in out
+
+
+def test_json_carries_the_directive_and_the_touch_is_a_user_event(capsys) -> None:
+    status, out, _ = run(
+        capsys,
+        "--mute",
+        "--json",
+        "--new-user",
+        "--screen",
+        *says("start glute bridges", "tap next"),
+    )
+    assert status == 0
+    first, second = json_turns(out)
+    assert first["directives"][0]["type"] == "Alexa.Presentation.APL.RenderDocument"
+    assert first["screen"][0] == "== Glute bridges, step 1 of 3 | Step 1 of 3 =="
+    assert second["request_type"] == "Alexa.Presentation.APL.UserEvent"
+    assert second["screen"][0].startswith("== Glute bridges, step 2 of 3")
+
+
+def test_without_screen_no_directive_and_tap_is_just_words(capsys) -> None:
+    status, out, _ = run(
+        capsys, "--mute", "--json", "--new-user", *says("start glute bridges", "tap next")
+    )
+    assert status == 0
+    first, second = json_turns(out)
+    assert first["directives"] is None and first["screen"] is None
+    assert second["request_type"] == "IntentRequest"

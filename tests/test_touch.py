@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -224,3 +225,23 @@ def test_a_fuzzed_touch_never_breaks_the_session(coach, arguments: list, request
         # The session carries on: the next spoken request is answered as usual.
         going = coach.handle(alexa.envelope(intent="AMAZON.RepeatIntent", attributes=after))
         assert validate_alexa_ssml(going["response"]["outputSpeech"]["ssml"]) == []
+
+
+@pytest.mark.parametrize(
+    ("workout", "index"),
+    [
+        (workout, index)
+        for workout in ("protect_knees", "russian_pushups", "forearm_plank", "glute_bridge")
+        for index, step in enumerate(default_catalog().plan(workout).steps)
+        if step.step.paced
+    ],
+)
+def test_every_paced_screen_finds_where_its_paced_part_starts(coach, workout, index) -> None:
+    attributes = {"v": 1, "workout": {"id": workout, "step": index}}
+    response = coach.handle(
+        alexa.envelope(intent="AMAZON.RepeatIntent", attributes=attributes, screen=True)
+    )
+    segments = screen_of(response)["timer"]["segments"]
+    assert segments[0]["start"] == 0 and segments[-1]["end"] == screen.FOREVER_MS
+    assert segments[0]["end"] > 3000  # the cue is spoken before anything is counted
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(segments))

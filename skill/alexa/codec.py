@@ -48,8 +48,8 @@ class JsonData(dict):
     """JSON-ready data (an APL document read from disk) that serializing passes through.
 
     The SDK would copy it key by key (~0.5 ms for a screen document, on every response);
-    it is data already, so the codec hands out the object itself: nothing may modify a
-    serialized response in place.
+    it is data already, so the codec copies only its top level and shares the rest:
+    nothing may modify a serialized response's document in place.
     """
 
 
@@ -262,8 +262,10 @@ class ModelCodec(DefaultSerializer):
 
     def _build_encoder(self, kind: type) -> Encoder:
         serialize = self.serialize
-        if issubclass(kind, self.PRIMITIVE_TYPES) or issubclass(kind, JsonData):
+        if issubclass(kind, self.PRIMITIVE_TYPES):
             return _identity
+        if issubclass(kind, JsonData):
+            return dict  # a plain dict, as the SDK gives, over the same (shared) contents
         if issubclass(kind, list):
             return lambda obj: [serialize(item) for item in obj]
         if issubclass(kind, tuple):

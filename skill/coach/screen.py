@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
@@ -52,6 +52,14 @@ TOKEN = re.compile(r"stepcoach\.(\d{1,6})\.([a-z_]{1,20})")
 # The last segment of a paced screen lasts until the screen changes: a day, in ms.
 FOREVER_MS = 86_400_000
 STEP_BUTTONS = ("previous", "repeat", "pause", "next")
+# Scripts whose countdowns are kept per locale: far above steps x paces x sounds.
+TIMELINE_CACHE_LIMIT = 1024
+# What comes before a paced part is one of a few hundred texts (step, notice, phrase):
+# its estimated length is kept rather than re-read from the SSML on every request.
+_estimated_ms = lru_cache(maxsize=4096)(estimated_speech_ms)
+# Labels by (library, macro, arguments): button names, "Step 2 of 5", "Set 1 of 2", ...
+LABEL_CACHE_LIMIT = 4096
+_LABELS: dict[tuple[Any, str, tuple[str | int, ...]], str] = {}
 
 
 @cache
@@ -92,6 +100,16 @@ class ScreenBuilder:
     words: Any  # the locale's ``screen`` macro library
     beat_times: BeatTimes
 
+    def label(self, macro: str, *args: str | int) -> str:
+        """A screen label from the locale's library, rendered once per macro and arguments."""
+        key = (self.words, macro, args)
+        text = _LABELS.get(key)
+        if text is None:
+            if len(_LABELS) >= LABEL_CACHE_LIMIT:
+                _LABELS.clear()
+            text = _LABELS[key] = _text(getattr(self.words, macro)(*args))
+        return text
+
     def kind(self, key: str, state: State, data: Mapping[str, Any]) -> str:
         if key == "step":
             return "paced_set" if data.get("beats") else "step"
@@ -102,7 +120,7 @@ class ScreenBuilder:
         return "menu"
 
     def button(self, action: str, target: str = "", *, primary: bool = False) -> dict[str, Any]:
-        label = self.words.button(action) if action != "start" else self.words.start(target)
+        label = self.label("button", action) if action != "start" else self.label("start", target)
         return {
             "label": _text(label),
             "action": action,
@@ -114,7 +132,7 @@ class ScreenBuilder:
     def start_button(self, workout_id: str) -> dict[str, Any]:
         name = self.catalog.workout_name(workout_id)
         button = self.button("start", workout_id, primary=True)
-        button["label"] = _text(self.words.start(name))
+        button["label"] = self.label("start", name)
         return button
 
     def properties(
@@ -125,6 +143,7 @@ class ScreenBuilder:
         rendered: Rendered,
         speech: str,
         data: Mapping[str, Any],
+        summary: Any = None,
     ) -> dict[str, Any]:
         """The datasource's properties: the card's title and text, and the screen's own."""
         properties: dict[str, Any] = {
@@ -136,10 +155,10 @@ class ScreenBuilder:
         plan = self.catalog.plan(state.workout) if state.workout else None
         if kind in ("step", "paced_set") and plan is not None:
             index, count = state.step + 1, len(plan.steps)
-            properties["subtitle"] = _text(self.words.step_of(index, count))
+            properties["subtitle"] = self.label("step_of", index, count)
             properties["progress"] = {
                 "percent": round(100 * state.step / count),
-                "label": _text(self.words.progress(plan, index, count)),
+                "label": self.label("progress", plan.name, index, count),
             }
             properties["buttons"] = [
                 self.button(action, primary=action == "next") for action in STEP_BUTTONS
@@ -147,8 +166,8 @@ class ScreenBuilder:
             if kind == "paced_set":
                 properties["timer"] = self.timer(speech, data["beats"])
         elif kind == "finished" and plan is not None:
-            properties["subtitle"] = _text(self.words.finished(plan))
-            properties["stats"] = ""
+            properties["subtitle"] = self.label("finished", plan.name)
+            properties["stats"] = _text(self.words.stats(summary)) if summary else ""
             buttons = [self.button("start_over"), self.button("menu")]
             if state.offer is not None:
                 buttons.insert(0, self.start_button(state.offer.workout))
@@ -156,13 +175,13 @@ class ScreenBuilder:
         elif kind == "explanation":
             buttons = [self.button("menu")]
             if plan is not None and not state.finished:
-                properties["subtitle"] = _text(self.words.back_to(plan, state.step + 1))
+                properties["subtitle"] = self.label("back_to", plan.name, state.step + 1)
                 buttons.insert(0, self.button("resume", primary=True))
             elif state.offer is not None:
                 buttons.insert(0, self.start_button(state.offer.workout))
             properties["buttons"] = buttons
         else:
-            properties["subtitle"] = _text(self.words.menu_subtitle())
+            properties["subtitle"] = self.label("menu_subtitle")
             properties["choices"] = self.choices()
             properties["buttons"] = [self.button("help")]
         return properties
@@ -172,7 +191,7 @@ class ScreenBuilder:
         workouts = [*catalog.routines.values(), *catalog.exercises.values()]
         choices = [
             {
-                "label": _text(self.words.start(w.name)),
+                "label": self.label("start", w.name),
                 "detail": w.intro,
                 "action": "start",
                 "target": w.id,
@@ -191,26 +210,45 @@ class ScreenBuilder:
         return choices
 
     def timer(self, speech: str, beats: tuple[pacing.Beat, ...]) -> dict[str, Any]:
-        """Contiguous countdown segments from the moment the speech starts, in milliseconds."""
+        """Contiguous countdown segments from the moment the speech starts, in milliseconds.
+
+        The segments of a script are built once per locale, from the start of the paced
+        part; each response shifts them by its own lead-in.
+        """
+        entry = self.beat_times.timelines.get(id(beats))
+        if entry is None or entry[0] is not beats:
+            if len(self.beat_times.timelines) >= TIMELINE_CACHE_LIMIT:
+                self.beat_times.timelines.clear()
+            entry = self.beat_times.timelines[id(beats)] = (beats, self.timeline(beats))
         lead_in = self.lead_in_ms(speech, beats)
+        segments = [
+            {**segment, "start": segment["start"] + lead_in, "end": segment["end"] + lead_in}
+            for segment in entry[1]
+        ]
+        segments[0]["start"] = 0
+        segments[-1]["end"] = FOREVER_MS
+        return {"idle": "", "segments": segments}
+
+    def timeline(self, beats: tuple[pacing.Beat, ...]) -> list[dict[str, Any]]:
+        """The segments from the start of the paced part (the first starts at 0)."""
         segments: list[dict[str, Any]] = []
         elapsed = 0
         # Between countdowns the speech counts reps, or gets the user into position.
         between = "reps" if any(beat.kind == "begin" for beat in beats) else "ready"
         for countdown in pacing.countdowns(beats, self.beat_times):
-            start, end = lead_in + countdown.start_ms, lead_in + countdown.end_ms
+            start, end = countdown.start_ms, countdown.end_ms
             segments.append(self.segment(between, elapsed, start, 0, countdown))
             segments.append(self.segment(countdown.kind, start, end, countdown.seconds, countdown))
             elapsed = end
         segments.append(self.segment("done" if segments else between, elapsed, FOREVER_MS, 0, None))
-        return {"idle": "", "segments": segments}
+        return segments
 
     def segment(
         self, kind: str, start: int, end: int, seconds: int, countdown: pacing.Countdown | None
     ) -> dict[str, Any]:
-        where = _text(self.words.set_of(countdown.set_number, countdown.sets)) if countdown else ""
+        where = self.label("set_of", countdown.set_number, countdown.sets) if countdown else ""
         return {
-            "label": _text(self.words.timer(kind)),
+            "label": self.label("timer", kind),
             "set": where,
             "start": start,
             "end": max(end, start + 1),
@@ -222,7 +260,7 @@ class ScreenBuilder:
         position = speech.find(self.beat_times.markup(beats[0])) if beats else -1
         if position < 0:
             return 0
-        return estimated_speech_ms(speech[:position] + "</speak>")
+        return _estimated_ms(speech[:position] + "</speak>")
 
 
 def render_document(kind: str, properties: dict[str, Any]) -> RenderDocumentDirective:

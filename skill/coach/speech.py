@@ -113,10 +113,18 @@ class BeatTimes:
     def __init__(self, beats: Callable[..., Any]) -> None:
         self.beats = beats
         self.cache: dict[tuple[str, int, int], int] = {}
+        self.markups: dict[tuple[str, int, int], str] = {}
+        # A screen's countdown per script, as :mod:`skill.coach.screen` builds it; keyed
+        # like PacedSets (id of pacing.script's cached tuple, which each entry holds).
+        self.timelines: dict[int, tuple[Any, Any]] = {}
 
     def markup(self, beat: Any) -> str:
         """A beat's SSML as it appears, squashed, inside a rendered response."""
-        return _squash(str(self.beats([beat])))
+        key = (beat.kind, beat.value, beat.of)
+        markup = self.markups.get(key)
+        if markup is None:
+            markup = self.markups[key] = _squash(str(self.beats([beat])))
+        return markup
 
     def __call__(self, beat: Any) -> int:
         if beat.kind == "pause":

@@ -184,7 +184,12 @@ class Turn:
         kind = builder.kind(key, self.next_state, data)
         token = screen.next_token(self.next_state, kind)
         self.next_state = replace(self.next_state, screen=token)
-        properties = builder.properties(kind, token, self.next_state, rendered, speech, data)
+        summary = None
+        if kind == "finished" and self.store is not None and self.user_known:
+            summary = progress.summary(self.record(), self.clock())  # read once per request
+        properties = builder.properties(
+            kind, token, self.next_state, rendered, speech, data, summary
+        )
         self.handler_input.response_builder.add_directive(screen.render_document(kind, properties))
 
 
