@@ -176,6 +176,7 @@ def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
     only timings) and each kind of screen checked once per state.
     """
     checked = 0
+    catalog = default_catalog()
     for attributes in alexa.sweep_states():
         if attributes.get("pace", "normal") != "normal":
             continue
@@ -189,6 +190,15 @@ def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
             )
             assert len(shown) == (0 if ends else 1), f"{name} in {attributes}"
             assert len(json.dumps(response).encode()) < MAX_SCREEN_RESPONSE_BYTES, name
+            properties = shown[0]["datasources"]["screen"]["properties"] if shown else {}
+            for target in [*properties.get("buttons", []), *properties.get("choices", [])]:
+                # Every touch target is one the skill answers, with an id it knows.
+                if target["action"] == "start":
+                    assert catalog.is_workout(target["target"]), target
+                elif target["action"] == "explain":
+                    assert target["target"] in catalog.topics, target
+                else:
+                    assert target["action"] in handlers.TOUCHES and not target["target"], target
             if shown and shown[0]["document"]["description"] not in seen:
                 seen.add(shown[0]["document"]["description"])
                 directive = shown[0]

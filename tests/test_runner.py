@@ -586,3 +586,16 @@ def test_without_screen_no_directive_and_tap_is_just_words(capsys) -> None:
     first, second = json_turns(out)
     assert first["directives"] is None and first["screen"] is None
     assert second["request_type"] == "IntentRequest"
+
+
+def test_person_speaks_as_a_recognised_voice_and_a_bad_name_is_one_line(capsys) -> None:
+    session = LocalSession(LocalNLU.for_locale("en-US"), person_id="amzn1.ask.person.LOCALANN")
+    (outgoing,) = session.prepare("open step coach")
+    assert outgoing.envelope["context"]["System"]["person"] == {
+        "personId": "amzn1.ask.person.LOCALANN"
+    }
+    validate_envelope(outgoing.envelope)
+    status, out, err = run(capsys, "--mute", "--person", "!!", "--say", "hi")
+    assert_one_line_error(status, out, err, "--person")
+    status, out, _ = run(capsys, "--mute", "--json", "--person", "Ann", *says("open step coach"))
+    assert status == 0 and json_turns(out)[0]["request_type"] == "LaunchRequest"

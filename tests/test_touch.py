@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from skill.alexa.envelope import InvalidRequest
 from skill.alexa.ssml import estimated_speech_ms
 from skill.alexa.ssml_rules import validate_alexa_ssml
-from skill.coach import pacing, screen
+from skill.coach import handlers, pacing, screen
 from skill.coach.catalog import default_catalog
 from skill.local.screen import screen_of
 from tests.support import alexa
@@ -185,7 +185,9 @@ def test_the_words_estimate_is_fifteen_characters_a_second_and_exact_breaks() ->
 
 
 # --- fuzzed touches ---------------------------------------------------------------------------
-_WORDS = st.sampled_from([*sorted(screen.ACTIONS), "spoken", "", "NEXT", "next "])
+_WORDS = st.sampled_from(
+    [*sorted(handlers.TOUCHES), "start", "explain", "spoken", "", "NEXT", "next "]
+)
 _TARGETS = st.sampled_from(["", "glute_bridge", "why_glutes", "protect_knees", "../x", "é"])
 _ANYTHING = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -32,21 +32,6 @@ from skill.coach.state import State
 from skill.settings import SCREENS_DIR
 
 KINDS = ("menu", "step", "paced_set", "explanation", "finished")
-# The actions a screen's buttons send; anything else in a UserEvent is refused.
-ACTIONS = frozenset(
-    {
-        "next",
-        "previous",
-        "pause",
-        "resume",
-        "repeat",
-        "start_over",
-        "menu",
-        "help",
-        "start",
-        "explain",
-    }
-)
 # Tokens look like "stepcoach.12.step": a per-session counter, then the kind of screen.
 TOKEN = re.compile(r"stepcoach\.(\d{1,6})\.([a-z_]{1,20})")
 # The last segment of a paced screen lasts until the screen changes: a day, in ms.
@@ -119,21 +104,24 @@ class ScreenBuilder:
             return "explanation"
         return "menu"
 
-    def button(self, action: str, target: str = "", *, primary: bool = False) -> dict[str, Any]:
-        label = self.label("button", action) if action != "start" else self.label("start", target)
+    def button(self, action: str, *, primary: bool = False) -> dict[str, Any]:
+        """A control (next, pause, menu, ...): one of the handlers' TOUCHES, no target."""
         return {
-            "label": _text(label),
+            "label": self.label("button", action),
             "action": action,
-            "target": target if action in ("start", "explain") else "",
+            "target": "",
             "primary": primary,
             "essential": primary or action in ("previous", "menu", "resume"),
         }
 
-    def start_button(self, workout_id: str) -> dict[str, Any]:
-        name = self.catalog.workout_name(workout_id)
-        button = self.button("start", workout_id, primary=True)
-        button["label"] = self.label("start", name)
-        return button
+    def start_button(self, workout_id: str, *, primary: bool = True) -> dict[str, Any]:
+        return {
+            "label": self.label("start", self.catalog.workout_name(workout_id)),
+            "action": "start",
+            "target": workout_id,
+            "primary": primary,
+            "essential": primary,
+        }
 
     def properties(
         self,
@@ -174,11 +162,12 @@ class ScreenBuilder:
             properties["buttons"] = buttons
         elif kind == "explanation":
             buttons = [self.button("menu")]
+            if state.offer is not None:
+                in_workout = plan is not None and not state.finished
+                buttons.insert(0, self.start_button(state.offer.workout, primary=not in_workout))
             if plan is not None and not state.finished:
                 properties["subtitle"] = self.label("back_to", plan.name, state.step + 1)
                 buttons.insert(0, self.button("resume", primary=True))
-            elif state.offer is not None:
-                buttons.insert(0, self.start_button(state.offer.workout))
             properties["buttons"] = buttons
         else:
             properties["subtitle"] = self.label("menu_subtitle")

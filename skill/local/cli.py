@@ -6,7 +6,8 @@ endpoint over HTTP (``--url``, :mod:`skill.local.transports`); the answer is pri
 (:mod:`skill.local.console`) and spoken with its pauses (:mod:`skill.local.speaker`).
 Options other tools rely on: ``--say``, ``--script``, ``--json``, ``--mute``, ``--wav``,
 ``--url``, ``--locale``, ``--voice``, ``--rate``, ``--list-voices``, ``--screen`` (the
-requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen`).
+requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen`),
+``--person`` (a recognised voice in the household).
 
 Errors the user can fix (an unreachable ``--url``, a missing script, an unknown locale)
 are one line on stderr, ``local_runner: error: ...``, and a non-zero exit status.
@@ -30,6 +31,7 @@ from skill.local.session import (
     LOCAL_APPLICATION_ID,
     LocalSession,
     local_identity,
+    local_person_id,
 )
 from skill.local.transports import HttpSkill, InProcessSkill, RunnerError, Skill, UsageError
 from skill.settings import DATA_DIR
@@ -111,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--skill-id",
         help="application id in the requests (default: "
         f"${settings.SKILL_ID}'s first id, else a fixed local id)",
+    )
+    parser.add_argument(
+        "--person",
+        metavar="NAME",
+        help="speak as this member of the household (a recognised voice profile): each "
+        "person keeps their own progress on this PC's account",
     )
     parser.add_argument(
         "--new-user",
@@ -225,7 +233,11 @@ def run(args: argparse.Namespace) -> int:
     skill: Skill = HttpSkill(args.url) if args.url else InProcessSkill()
     marker = None if args.new_user else _remembered_marker()
     identity = local_identity(_application_id(args.skill_id), marker)
-    session = LocalSession(nlu, identity=identity, screen=args.screen)
+    try:
+        person_id = local_person_id(args.person) if args.person is not None else None
+    except ValueError as bad:
+        raise UsageError(f"--person: {bad}") from None
+    session = LocalSession(nlu, identity=identity, screen=args.screen, person_id=person_id)
     console = Console(
         json_lines=args.json,
         echo_user=bool(args.turns),

@@ -54,6 +54,14 @@ def local_identity(application_id: str | None = None, marker: str | None = None)
     )
 
 
+def local_person_id(name: str) -> str:
+    """An Alexa-shaped person id for a name typed on this PC (``--person ann``)."""
+    letters = "".join(char for char in name.upper() if char.isalnum())[:40]
+    if not letters:
+        raise ValueError("a person's name needs a letter or digit")
+    return f"amzn1.ask.person.LOCAL{letters}"
+
+
 def slot_json(name: str, slot: SlotValue | None, application_id: str) -> dict[str, Any]:
     """One understood slot as Alexa sends it: empty, resolved or unresolved."""
     if slot is None:
@@ -123,6 +131,7 @@ class LocalSession:
     identity: Identity = field(default_factory=local_identity)
     clock: Clock = _utc_now
     screen: bool = False  # claim an Echo Show's screen (APL) in every request
+    person_id: str | None = None  # a voice profile Alexa recognised (context.System.person)
     shown: Mapping[str, Any] | None = field(default=None, init=False)  # the screen's data
     session_id: str | None = field(default=None, init=False)  # None: no session open
     attributes: dict[str, Any] = field(default_factory=dict, init=False)
@@ -266,6 +275,7 @@ class LocalSession:
             attributes=self.attributes or None,
             api_access_token=self.identity.api_access_token(self.clock()),
             screen=self.screen,
+            person_id=self.person_id,
         )
 
 
