@@ -145,3 +145,11 @@ def test_a_wav_of_a_paced_set_has_each_earcon_where_the_ssml_plays_it(
         heard = _level(samples, start, len(sound) // 2)
         assert heard > 1000, f"{src} is too quiet: RMS {heard:.0f}"
         position = found + len(sound)
+
+
+def test_the_transcript_shows_each_sound_as_a_note() -> None:
+    from skill.local.console import console_text
+
+    chime = earcon_urls()["set_start"]
+    ssml = f'<speak><s>Set 1 of 2.</s><audio src="{chime}"/><s>Go.</s><break time="3s"/>1</speak>'
+    assert console_text(ssml) == "Set 1 of 2. ♪ Go. … 1"

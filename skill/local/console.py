@@ -112,11 +112,19 @@ def _resolved_id(slot: Mapping[str, Any]) -> str | None:
     return None
 
 
+# How an earcon (<audio>) shows in the transcript: the sound is heard, the note is seen.
+EARCON_MARK = "♪"
+
+
 def console_text(ssml: str) -> str:
-    """The words with long pauses shown as "…", so a countdown reads like one."""
+    """The words with long pauses shown as "…", so a countdown reads like one, and each
+    sound as "♪".
+    """
     parts = []
     for segment in parse_segments(ssml):
-        if not segment.is_pause:
+        if segment.audio:
+            parts.append(EARCON_MARK)
+        elif not segment.is_pause:
             parts.append(segment.text)
         elif segment.pause_ms >= SHOWN_PAUSE_MS and parts and parts[-1] != "…":
             parts.append("…")
