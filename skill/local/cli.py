@@ -169,7 +169,7 @@ def _remembered_marker() -> str | None:
 
 
 def _list_voices(out: TextIO) -> int:
-    from skill.local.speaker import list_voices
+    from skill.local.espeak import list_voices
 
     voices = list_voices()
     if not voices:
@@ -181,7 +181,8 @@ def _list_voices(out: TextIO) -> int:
 
 
 def _speaker(args: argparse.Namespace) -> Any:
-    from skill.local.speaker import Speaker, voice_for_locale
+    from skill.local.espeak import voice_for_locale
+    from skill.local.speaker import Speaker
 
     audio_wanted = not args.mute or args.wav
     voice = args.voice or (voice_for_locale(args.locale) if audio_wanted else None)
