@@ -48,6 +48,14 @@ class StepCoach:
         self.clock = clock or utc_now
         self.skill: CustomSkill = self._build()
 
+    def warm_up(self) -> None:
+        """Do now what requests would otherwise do on first use: compile templates and plans.
+
+        For a server that forks workers after loading the app; a Lambda cold start skips it.
+        """
+        self.renderer.preload_all()
+        self.catalog.compile_plans()
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StepCoach:
         """The skill with the per-user store the environment configures (SQLite by default)."""
