@@ -409,7 +409,7 @@ def test_a_failing_speech_engine_leaves_the_coach_talking_in_text(coach) -> None
 
 
 def test_list_voices_without_an_engine(capsys, monkeypatch) -> None:
-    monkeypatch.setattr("skill.local.speaker.list_voices", list)
+    monkeypatch.setattr("skill.local.espeak.list_voices", list)
     assert_one_line_error(*run(capsys, "--list-voices"), "espeak-ng")
 
 

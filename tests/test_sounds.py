@@ -18,7 +18,7 @@ from skill.coach.catalog import default_catalog
 from skill.coach.step_coach import StepCoach
 from skill.local import earcons
 from skill.local.cli import main
-from skill.local.speaker import list_voices
+from skill.local.espeak import list_voices
 from skill.storage.sqlite import SQLitePersistenceAdapter
 from tests.support import alexa
 

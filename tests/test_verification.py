@@ -23,17 +23,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.alexa.requests import timestamp as iso
-from skill.serve import verification
-from skill.serve.verification import (
-    SIGNATURE_CERT_CHAIN_URL_HEADER,
-    SIGNATURE_HEADER,
+from skill.serve import certificates, verification
+from skill.serve.certificates import (
     ChainTooLargeError,
-    Reason,
-    RequestVerifier,
-    VerificationError,
     fetch_certificate_chain,
     is_valid_cert_chain_url,
     load_pem_certificates,
+)
+from skill.serve.verification import (
+    SIGNATURE_CERT_CHAIN_URL_HEADER,
+    SIGNATURE_HEADER,
+    Reason,
+    RequestVerifier,
+    VerificationError,
 )
 from tests.support.signing import APPLICATION_ID, TestAlexaSigner, envelope
 
@@ -376,7 +378,7 @@ def test_the_default_fetch_streams_without_redirects_and_with_timeouts(fake_get)
     assert url == SIGNER.cert_url
     assert options["stream"] is True
     assert options["allow_redirects"] is False
-    assert options["timeout"] == verification.FETCH_TIMEOUT
+    assert options["timeout"] == certificates.FETCH_TIMEOUT
 
 
 def test_the_default_fetch_is_what_a_verifier_uses_when_given_none(fake_get) -> None:
@@ -390,7 +392,7 @@ def test_the_default_fetch_is_what_a_verifier_uses_when_given_none(fake_get) -> 
 
 def test_the_default_fetch_gives_up_on_a_trickle(fake_get, monkeypatch) -> None:
     fake_get[1]["next"] = FakeResponse([b"x", b"y"])
-    monkeypatch.setattr(verification, "FETCH_DEADLINE_SECONDS", -1.0)
+    monkeypatch.setattr(certificates, "FETCH_DEADLINE_SECONDS", -1.0)
     with pytest.raises(TimeoutError):
         fetch_certificate_chain(SIGNER.cert_url)
 

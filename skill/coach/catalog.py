@@ -148,6 +148,11 @@ class Catalog:
     def find_topic(self, spoken: str) -> str | None:
         return _lookup(self._topic_names, spoken)
 
+    def compile_plans(self) -> None:
+        """Build every workout's plan now, for a server, rather than on a request."""
+        for workout_id in (*self.exercises, *self.routines):
+            self.plan(workout_id)
+
     def plan(self, workout_id: str) -> Plan:
         """The compiled plan of a workout, built on first use and kept."""
         plan = self._plans.get(workout_id)
@@ -285,8 +290,6 @@ def parse_catalog(raw: dict) -> Catalog:
     except (KeyError, TypeError) as error:
         raise CatalogError(f"malformed catalog entry: {error!r}") from error
     _check(catalog)
-    for workout_id in (*catalog.exercises, *catalog.routines):
-        catalog.plan(workout_id)  # compile every plan now, not on a user's first request
     return catalog
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from skill.coach.pacing import DEFAULT_PACE, PACES
 
@@ -208,6 +207,8 @@ def _zone(tz: tzinfo | str | None) -> tzinfo:
     if isinstance(tz, tzinfo):
         return tz
     if isinstance(tz, str) and tz:
+        from zoneinfo import ZoneInfo  # rarely needed: not on every cold start
+
         try:
             return ZoneInfo(tz)
         except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError

@@ -141,7 +141,11 @@ class BeatTimes:
 
 
 class SpeechRenderer:
-    """Renders response keys for any locale; templates are compiled once, up front."""
+    """Renders response keys for any locale; each template is compiled once, when first used.
+
+    A Lambda cold start answers one request, so compiling every template up front would be
+    most of its cost; a server calls :meth:`preload_all` before it forks its workers.
+    """
 
     def __init__(
         self, root: Path = SPEECH_TEMPLATES_DIR, *, rng: random.Random | None = None
@@ -159,8 +163,6 @@ class SpeechRenderer:
             for path in (root / DEFAULT_LANGUAGE).glob(f"*{TEMPLATE_SUFFIX}")
             if not path.name.startswith("_")
         )
-        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-            self.preload(folder.name)
 
     def locales(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir())
@@ -202,6 +204,11 @@ class SpeechRenderer:
         environment = self._environment(locale)
         for key in self.keys:
             environment.get_template(key + TEMPLATE_SUFFIX)
+
+    def preload_all(self) -> None:
+        """Compile every template of every locale folder."""
+        for locale in self.locales():
+            self.preload(locale)
 
     def library(self, locale: str | None, name: str) -> Any:
         """A macro library of a locale (``"screen"``: the words a screen shows)."""

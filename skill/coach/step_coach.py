@@ -20,7 +20,7 @@ from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
 from skill.alexa.codec import ModelCodec
 from skill.alexa.envelope import InvalidRequest, validate_envelope
-from skill.coach import handlers
+from skill.coach import handlers, screen
 from skill.coach.catalog import Catalog, default_catalog
 from skill.coach.speech import SpeechRenderer
 from skill.coach.turn import Clock, LoadTurn, SaveTurn, utc_now
@@ -47,6 +47,16 @@ class StepCoach:
         self.persistence_adapter = persistence_adapter
         self.clock = clock or utc_now
         self.skill: CustomSkill = self._build()
+
+    def warm_up(self) -> None:
+        """Do now what requests would otherwise do on first use: compile templates and plans,
+        read the screens' documents.
+
+        For a server that forks workers after loading the app; a Lambda cold start skips it.
+        """
+        self.renderer.preload_all()
+        self.catalog.compile_plans()
+        screen.load_documents()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StepCoach:

@@ -26,6 +26,7 @@ from skill import settings
 from skill.alexa.requests import new_marker
 from skill.local.console import Console
 from skill.local.conversation import Conversation
+from skill.local.dialog_files import SkillIoRecorder, read_replay
 from skill.local.nlu import LocalNLU, UnknownLocale
 from skill.local.session import (
     LOCAL_APPLICATION_ID,
@@ -37,6 +38,8 @@ from skill.local.transports import HttpSkill, InProcessSkill, RunnerError, Skill
 from skill.settings import DATA_DIR
 
 PROG = "local_runner"
+# The endpoint a --save-skill-io file names when the skill runs in this process.
+IN_PROCESS_ENDPOINT = "local:in-process"
 # This PC's remembered local user (a random marker), under the project's data folder.
 LOCAL_USER_FILE = "local_runner_user"
 
@@ -85,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
         dest="turns",
         action=_AddTurns,
         help="say each line of FILE (blank lines and # comments skipped)",
+    )
+    parser.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="say the userInput of an `ask dialog --replay` FILE, with its locale and skill id",
+    )
+    parser.add_argument(
+        "--save-skill-io",
+        metavar="FILE",
+        help="write each utterance's requests and responses to FILE, as `ask dialog` does",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object per turn on stdout, nothing else"
@@ -183,7 +196,7 @@ def _remembered_marker() -> str | None:
 
 
 def _list_voices(out: TextIO) -> int:
-    from skill.local.speaker import list_voices
+    from skill.local.espeak import list_voices
 
     voices = list_voices()
     if not voices:
@@ -195,7 +208,8 @@ def _list_voices(out: TextIO) -> int:
 
 
 def _speaker(args: argparse.Namespace) -> Any:
-    from skill.local.speaker import Speaker, voice_for_locale
+    from skill.local.espeak import voice_for_locale
+    from skill.local.speaker import Speaker
 
     audio_wanted = not args.mute or args.wav
     voice = args.voice or (voice_for_locale(args.locale) if audio_wanted else None)
@@ -225,11 +239,18 @@ def run(args: argparse.Namespace) -> int:
     """The runner with parsed options; raises :class:`RunnerError` for user errors."""
     if args.list_voices:
         return _list_voices(sys.stdout)
+    replay = read_replay(args.replay) if args.replay else None
+    if replay is not None:
+        if args.turns:
+            raise UsageError("--replay takes the place of --say and --script")
+        args.locale = replay.locale
+        args.skill_id = args.skill_id or replay.skill_id
     try:
         nlu = LocalNLU.for_locale(args.locale)
     except UnknownLocale as unknown:
         raise UsageError(str(unknown)) from None
-    utterances = _scripted_turns(args.turns or [])
+    utterances = list(replay.utterances) if replay else _scripted_turns(args.turns or [])
+    scripted = replay is not None or bool(args.turns)
     skill: Skill = HttpSkill(args.url) if args.url else InProcessSkill()
     marker = None if args.new_user else _remembered_marker()
     identity = local_identity(_application_id(args.skill_id), marker)
@@ -240,14 +261,17 @@ def run(args: argparse.Namespace) -> int:
     session = LocalSession(nlu, identity=identity, screen=args.screen, person_id=person_id)
     console = Console(
         json_lines=args.json,
-        echo_user=bool(args.turns),
+        echo_user=scripted,
         verbose=args.verbose,
         show_screen=args.screen,
     )
+    recorder = None
+    if args.save_skill_io:
+        recorder = SkillIoRecorder(args.save_skill_io, endpoint=args.url or IN_PROCESS_ENDPOINT)
     try:
         with _speaker(args) as speaker:
-            conversation = Conversation(session, skill, speaker, console)
-            if args.turns:
+            conversation = Conversation(session, skill, speaker, console, recorder)
+            if scripted:
                 for utterance in utterances:
                     if not conversation.say(utterance):
                         break
@@ -255,6 +279,8 @@ def run(args: argparse.Namespace) -> int:
                 _interactive(conversation, console)
     finally:
         skill.close()
+        if recorder is not None:
+            recorder.save()
     return 0
 
 

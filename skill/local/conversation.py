@@ -7,6 +7,7 @@ from typing import Any
 
 from skill.alexa.requests import EXCEEDED_MAX_REPROMPTS, USER_INITIATED
 from skill.local.console import Console, Exchange
+from skill.local.dialog_files import SkillIoRecorder
 from skill.local.session import (
     LocalSession,
     Outgoing,
@@ -22,11 +23,19 @@ QUIT_WORDS = frozenset({"quit", "exit"})
 class Conversation:
     """Turns typed words into requests, and answers into text and sound."""
 
-    def __init__(self, session: LocalSession, skill: Skill, speaker: Any, console: Console) -> None:
+    def __init__(
+        self,
+        session: LocalSession,
+        skill: Skill,
+        speaker: Any,
+        console: Console,
+        recorder: SkillIoRecorder | None = None,
+    ) -> None:
         self.session = session
         self.skill = skill
         self.speaker = speaker
         self.console = console
+        self.recorder = recorder
         self.reprompt: str | None = None
         self._unanswered = False  # the reprompt has been played once already
         self._speech_failed = False
@@ -42,11 +51,15 @@ class Conversation:
             self.silence()
             return True
         self._unanswered = False
+        if self.recorder is not None:
+            self.recorder.utterance_started(text, new_session=not self.session.is_open)
         started = time.perf_counter()
         prepared = self.session.prepare(text)
         self._understood_s = time.perf_counter() - started
         for sent in prepared:
             self._exchange(sent)
+        if self.recorder is not None:
+            self.recorder.utterance_finished()
         return True
 
     def silence(self) -> None:
@@ -75,6 +88,8 @@ class Conversation:
         started = time.perf_counter()
         response = self.skill.send(sent.envelope)
         answered = time.perf_counter()
+        if self.recorder is not None:
+            self.recorder.exchanged(sent.envelope, response, (answered - started) * 1000)
         self.session.absorb(sent, response)
         record = Exchange.of(sent, response)
         self.reprompt = None if record.end_session else record.reprompt

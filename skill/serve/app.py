@@ -189,7 +189,10 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
             allowed_application_ids=app.config[settings.SKILL_ID],
             extra_ca_pem=extra_ca,
         )
-    coach = app.config.get("STEP_COACH_COACH") or StepCoach.from_environment()
+    coach = app.config.get("STEP_COACH_COACH")
+    if coach is None:
+        coach = StepCoach.from_environment()
+        coach.warm_up()  # before gunicorn forks: every worker starts with templates compiled
     app.extensions["step_coach.verifier"] = verifier
     app.extensions["step_coach.coach"] = coach
 

@@ -9,8 +9,6 @@ from pathlib import Path
 from skill import settings
 from skill.settings import DATA_DIR
 from skill.storage.base import PersistenceAdapter, logger
-from skill.storage.dynamodb import DynamoDBPersistenceAdapter
-from skill.storage.sqlite import SQLitePersistenceAdapter
 
 DEFAULT_SQLITE_FILE = "step_coach.sqlite3"
 DEFAULT_DYNAMODB_TABLE = "step_coach_users"
@@ -32,6 +30,8 @@ def create_persistence_adapter(
     if store == "none":
         return None
     if store == "sqlite":
+        from skill.storage.sqlite import SQLitePersistenceAdapter  # not imported on Lambda
+
         path = Path(environ.get(settings.DB) or DATA_DIR / DEFAULT_SQLITE_FILE)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,8 @@ def create_persistence_adapter(
             logger.warning("cannot create the directory for %s: %s", path, error)
         return SQLitePersistenceAdapter(path)
     if store == "dynamodb":
+        from skill.storage.dynamodb import DynamoDBPersistenceAdapter
+
         endpoint = environ.get(settings.DYNAMODB_ENDPOINT) or None
         return DynamoDBPersistenceAdapter(
             table_name=environ.get(settings.DYNAMODB_TABLE) or DEFAULT_DYNAMODB_TABLE,

@@ -16,15 +16,9 @@ from pathlib import Path
 import pytest
 import pyttsx3
 
-from skill.local import speaker as tts
-from skill.local.speaker import (
-    NO_ENGINE_NOTICE,
-    Speaker,
-    SpeechAudio,
-    VoiceInfo,
-    list_voices,
-    voice_for_locale,
-)
+from skill.local import espeak
+from skill.local.espeak import VoiceInfo, list_voices, voice_for_locale
+from skill.local.speaker import NO_ENGINE_NOTICE, Speaker, SpeechAudio
 
 HAS_ENGINE = bool(list_voices())
 needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="espeak-ng is not installed")
@@ -156,7 +150,7 @@ def test_audio_saved_never_reaches_stdout(
 
 
 def test_stdout_is_silenced_at_the_file_descriptor_level(capfd: pytest.CaptureFixture[str]) -> None:
-    with tts._stdout_silenced():
+    with espeak.stdout_silenced():
         print("Audio saved to /tmp/x.wav")
         os.write(1, b"from C\n")
         print("another thread's JSON line")
@@ -180,8 +174,8 @@ def test_a_faster_rate_is_shorter_and_every_speaker_keeps_its_own(tmp_path: Path
 
 
 def test_rates_are_clamped_to_what_espeak_can_do() -> None:
-    assert Speaker(rate=10).rate == tts.MIN_RATE_WPM
-    assert Speaker(rate=2000).rate == tts.MAX_RATE_WPM
+    assert Speaker(rate=10).rate == espeak.MIN_RATE_WPM
+    assert Speaker(rate=2000).rate == espeak.MAX_RATE_WPM
     assert Speaker(rate=180).rate == 180
     assert Speaker().rate is None
 
@@ -250,7 +244,7 @@ VOICES = [
     ],
 )
 def test_locale_matching_prefers_exact_then_bare_then_related(locale: str, voice: str) -> None:
-    assert tts._pick_voice_for_locale(VOICES, locale) == voice
+    assert espeak.pick_voice_for_locale(VOICES, locale) == voice
 
 
 def test_voices_and_locales_are_empty_without_an_engine(no_engine: list[str]) -> None:
