@@ -1,0 +1,98 @@
+"""Where speech starts and ends in a stream: voice activity, relative to the room.
+
+pocketsphinx's Endpointer asks its VAD whether each 30 ms frame is speech, and in a room
+with a TV or people talking every frame is: the person's command never ends, and it is
+heard glued to the babble. So a frame counts as speech here only when the VAD says so
+*and* it is louder than the room by :data:`LOUDER_THAN_ROOM_DB`, the room being a low
+percentile of recent frame energies (it follows a TV switched on within seconds, but a
+person speaking for a few seconds does not raise it). Start and end are decided, as
+pocketsphinx's Endpointer does, by the share of speech frames in a
+:data:`WINDOW_SECONDS` window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import pocketsphinx
+
+from skill.local.hearing.audio import SAMPLE_RATE
+
+# Seconds per VAD frame (pocketsphinx's VAD takes 10, 20 or 30 ms).
+FRAME_SECONDS = 0.03
+# Decision window in seconds; speech starts when START_RATIO of its frames are speech
+# (half, so that a short "help" or "yes" counts) and ends when END_RATIO are not.
+WINDOW_SECONDS = 0.3
+START_RATIO = 0.5
+END_RATIO = 0.9
+# pocketsphinx's VAD aggressiveness (0-3): 3 cuts off the ends of words ("pause" as "is").
+VAD_MODE = 2
+# A speech frame must be this much louder than the room, in dB.
+LOUDER_THAN_ROOM_DB = 6.0
+# The room's level: this percentile of frame energies over the last ROOM_SECONDS.
+ROOM_PERCENTILE = 20
+ROOM_SECONDS = 4.0
+# Energy floor in dB of full scale: quieter than this is silence whatever the room.
+SILENCE_DBFS = -55.0
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """Speech started or ended at ``sample`` (counted from the stream's start)."""
+
+    kind: str  # "start" or "end"
+    sample: int
+
+
+class Endpointer:
+    """Feed 30 ms frames of 16 kHz int16 audio; get a :class:`Boundary` when one is decided."""
+
+    def __init__(self) -> None:
+        self._vad = pocketsphinx.Vad(VAD_MODE, SAMPLE_RATE, FRAME_SECONDS)
+        self.frame = self._vad.frame_bytes // 2
+        size = round(WINDOW_SECONDS / FRAME_SECONDS)
+        self._window: deque[bool] = deque(maxlen=size)
+        self._room: deque[float] = deque(maxlen=round(ROOM_SECONDS / FRAME_SECONDS))
+        self.in_speech = False
+        self._frames = 0
+
+    def process(self, frame: np.ndarray) -> Boundary | None:
+        """One frame of exactly :attr:`frame` samples, as heard (not noise-suppressed).
+
+        Endpointing the suppressed stream was measured worse: RNNoise erases much of a
+        command under babble, and the room-relative level already copes with steady noise.
+        """
+        self._window.append(self._is_speech(frame))
+        self._frames += 1
+        if len(self._window) < self._window.maxlen:
+            return None
+        voiced = sum(self._window) / len(self._window)
+        window_start = (self._frames - len(self._window)) * self.frame
+        if not self.in_speech and voiced >= START_RATIO:
+            self.in_speech = True
+            first = next(i for i, s in enumerate(self._window) if s)
+            return Boundary("start", window_start + first * self.frame)
+        if self.in_speech and voiced <= 1 - END_RATIO:
+            self.in_speech = False
+            last = max((i for i, s in enumerate(self._window) if s), default=-1)
+            return Boundary("end", window_start + (last + 1) * self.frame)
+        return None
+
+    def _is_speech(self, frame: np.ndarray) -> bool:
+        level = _dbfs(frame)
+        room = np.percentile(self._room, ROOM_PERCENTILE) if self._room else SILENCE_DBFS
+        self._room.append(level)
+        loud = level > max(SILENCE_DBFS, room + LOUDER_THAN_ROOM_DB)
+        return loud and self._vad.is_speech(frame.astype("<i2").tobytes())
+
+    def reset(self) -> None:
+        """Forget the current utterance (after a cap); the room's level is kept."""
+        self._window.clear()
+        self.in_speech = False
+
+
+def _dbfs(frame: np.ndarray) -> float:
+    power = float(np.mean(frame.astype(np.float64) ** 2)) if len(frame) else 0.0
+    return 10 * np.log10(power / 32768.0**2 + 1e-12)

@@ -1,0 +1,257 @@
+"""Recognition with rejection: what was said, how sure, or nothing at all.
+
+A stream of 16 kHz blocks goes through noise suppression (:mod:`denoise`), then
+pocketsphinx's Endpointer, which finds where speech starts and ends (with a pre-roll it
+would otherwise clip, and a cap on one utterance's length: in steady noise it may never
+close). Each utterance is decoded whole with the skill's own language model
+(:mod:`language_model`), whose vocabulary also has pocketsphinx's filler models
+(``[NOISE]``, ``[SPEECH]``, silence).
+
+Rejection, measured on synthesized speech (``bench/hearing.py``):
+
+- *coverage*: the share of the utterance's speech that command words explain, the rest
+  going to fillers. Commands are explained almost whole (>= 0.9); the coach's own voice
+  and babble leave large stretches to fillers. It is reported as the confidence.
+- *length*: no command takes longer than :data:`MAX_COMMAND_SECONDS`; a TV or the coach
+  talking does.
+- empty or filler-only hypotheses, and coughs and clicks shorter than
+  :data:`MIN_SPEECH_SECONDS`.
+
+What passes is text for the text NLU, which still answers out-of-domain word salad with
+``AMAZON.FallbackIntent``: the last line of defence, as on an Echo.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pocketsphinx
+
+from skill.local.hearing import language_model
+from skill.local.hearing.audio import SAMPLE_RATE, read_wav
+from skill.local.hearing.denoise import Denoiser, denoise
+from skill.local.hearing.endpoint import Endpointer
+
+# Least coverage (share of the speech explained by command words) of an accepted command.
+COVERAGE_THRESHOLD = 0.85
+# Longest command worth acting on, in seconds of speech.
+MAX_COMMAND_SECONDS = 4.5
+# Longest utterance: the Endpointer can fail to close in steady noise.
+MAX_UTTERANCE_SECONDS = 7.0
+# Audio kept before the Endpointer's speech start: it clips weak first consonants.
+PREROLL_SECONDS = 0.25
+# ... and after its end: the decoder needs some silence to close the last word.
+POSTROLL_SECONDS = 0.2
+# Shortest speech worth decoding (a click, a tap on the desk is shorter).
+MIN_SPEECH_SECONDS = 0.15
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One utterance: the words understood (empty when rejected) and how sure."""
+
+    text: str
+    confidence: float
+    hypothesis: str = ""  # what the command decoder said, even when rejected
+    start: float = 0.0  # seconds into the stream
+    end: float = 0.0
+    capped: bool = False  # the utterance hit MAX_UTTERANCE_SECONDS
+
+    @property
+    def understood(self) -> bool:
+        return bool(self.text)
+
+
+def _quiet_config(**settings) -> pocketsphinx.Config:
+    config = pocketsphinx.Config(
+        hmm=os.path.join(pocketsphinx.get_model_path(), "en-us", "en-us"),
+        samprate=SAMPLE_RATE,
+        logfn=os.devnull,
+        **settings,
+    )
+    return config
+
+
+class Recognizer:
+    """The locale's command decoder with rejection; build one per process and reuse it.
+
+    English locales only: the shipped acoustic model is US English.
+    """
+
+    def __init__(
+        self,
+        locale: str = "en-US",
+        *,
+        noise_suppression: bool = True,
+        threshold: float = COVERAGE_THRESHOLD,
+        cache_dir: Path | None = None,
+    ) -> None:
+        if not locale.lower().startswith("en"):
+            raise language_model.LanguageModelError(
+                f"speech input speaks English only (the acoustic model is US English), not {locale}"
+            )
+        self.locale = locale
+        self.noise_suppression = noise_suppression
+        self.threshold = threshold
+        self.model = language_model.build(locale, cache_dir)
+        self._decoder = pocketsphinx.Decoder(
+            _quiet_config(lm=str(self.model.lm_path), dict=str(self.model.dict_path))
+        )
+
+    # --- one utterance ----------------------------------------------------------------------
+
+    def recognize(self, samples: np.ndarray) -> Heard:
+        """One utterance of 16 kHz mono int16 samples, already cut (no endpointing)."""
+        versions = [samples]
+        if self.noise_suppression:
+            versions.append(denoise(samples))
+        return self._decode(versions, 0.0, len(samples) / SAMPLE_RATE, capped=False)
+
+    # --- streams ------------------------------------------------------------------------
+
+    def utterances(self, blocks: Iterable[np.ndarray]) -> Iterator[Heard]:
+        """Every utterance in a stream of 16 kHz int16 blocks, as it ends.
+
+        Silence and noise that the endpointer never takes for speech yield nothing.
+        """
+        endpointer = Endpointer()
+        frame = endpointer.frame
+        denoiser = Denoiser() if self.noise_suppression else None
+        preroll = int(PREROLL_SECONDS * SAMPLE_RATE)
+        postroll = int(POSTROLL_SECONDS * SAMPLE_RATE)
+        cap = int(MAX_UTTERANCE_SECONDS * SAMPLE_RATE)
+        raw = _Tape()  # what the microphone heard
+        clean = _Tape()  # the same, noise suppressed (aligned sample for sample)
+        start: int | None = None  # sample where the current utterance starts
+        pending = np.zeros(0, dtype=np.int16)
+
+        def cut(end: int, capped: bool) -> Heard:
+            end = min(raw.end, end + postroll)
+            begin = max(0, start - preroll)
+            versions = [raw.between(begin, end)]
+            if denoiser is not None:
+                versions.append(clean.between(begin, end))
+            return self._decode(versions, start / SAMPLE_RATE, end / SAMPLE_RATE, capped)
+
+        def feed(final: bool) -> Iterator[Heard]:
+            nonlocal pending, start
+            while len(pending) >= frame or (final and len(pending)):
+                chunk = np.pad(pending[:frame], (0, max(0, frame - len(pending))))
+                pending = pending[frame:]
+                raw.append(chunk)
+                boundary = endpointer.process(chunk)
+                if boundary is not None and boundary.kind == "start":
+                    start = boundary.sample
+                elif boundary is not None and start is not None:
+                    yield cut(boundary.sample, capped=False)
+                    start = None
+                elif start is not None and raw.end - start >= cap:
+                    yield cut(raw.end, capped=True)
+                    endpointer.reset()
+                    start = None
+                if start is None:
+                    raw.forget_before(raw.end - preroll - cap)
+                    clean.forget_before(raw.end - preroll - cap)
+            if final and start is not None:
+                yield cut(raw.end, capped=False)
+
+        for block in blocks:
+            if denoiser is not None:
+                clean.append(denoiser.process(block))
+            pending = np.concatenate([pending, block])
+            yield from feed(final=False)
+        if denoiser is not None:
+            clean.append(denoiser.flush())
+        yield from feed(final=True)
+
+    def _decode(self, versions: list[np.ndarray], start: float, end: float, capped: bool) -> Heard:
+        """The best reading of an utterance among its versions (as heard, noise suppressed).
+
+        Noise suppression rescues speech from steady noise but can erase it under babble,
+        so both are decoded and the reading that command words explain best wins (the
+        suppressed one on a tie).
+        """
+        best = Heard("", 0.0, start=start, end=end, capped=capped)
+        if len(versions[0]) < MIN_SPEECH_SECONDS * SAMPLE_RATE:
+            return best
+        for audio in versions:
+            hypothesis, coverage = self._words(audio)
+            if hypothesis and coverage >= best.confidence:
+                best = Heard("", round(coverage, 3), hypothesis, start, end, capped)
+        seconds = len(versions[0]) / SAMPLE_RATE
+        if best.confidence >= self.threshold and seconds <= MAX_COMMAND_SECONDS:
+            best = replace(best, text=best.hypothesis)
+        return best
+
+    def _words(self, audio: np.ndarray) -> tuple[str, float]:
+        decoder = self._decoder
+        decoder.start_utt()
+        decoder.process_raw(audio.astype("<i2").tobytes(), full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        hypothesis = hyp.hypstr.strip() if hyp is not None else ""
+        return hypothesis, (_coverage(decoder.seg()) if hypothesis else 0.0)
+
+    def hear(self, blocks: Iterable[np.ndarray]) -> Heard:
+        """The first understood utterance of a stream (one turn), else the last heard one.
+
+        A turn's audio may hold a cough before the command: that is skipped. Nothing at
+        all (silence) gives empty text with zero confidence.
+        """
+        last = Heard("", 0.0)
+        for heard in self.utterances(blocks):
+            if heard.understood:
+                return heard
+            last = heard
+        return last
+
+    def hear_file(self, path: str | Path) -> Heard:
+        """A WAV file as one turn of what the microphone heard (``--hear``)."""
+        samples = read_wav(path)
+        return self.hear(_blocks(samples))
+
+
+def _blocks(samples: np.ndarray, size: int = 1_600) -> Iterator[np.ndarray]:
+    """A recording as microphone-sized blocks (100 ms)."""
+    for start in range(0, len(samples), size):
+        yield samples[start : start + size]
+
+
+class _Tape:
+    """A stream's recent samples, addressed by their position in the whole stream."""
+
+    def __init__(self) -> None:
+        self._samples = np.zeros(0, dtype=np.int16)
+        self._first = 0  # stream position of self._samples[0]
+
+    @property
+    def end(self) -> int:
+        return self._first + len(self._samples)
+
+    def append(self, samples: np.ndarray) -> None:
+        self._samples = np.concatenate([self._samples, samples.astype(np.int16)])
+
+    def between(self, begin: int, end: int) -> np.ndarray:
+        return self._samples[max(0, begin - self._first) : max(0, end - self._first)]
+
+    def forget_before(self, position: int) -> None:
+        if position - self._first > SAMPLE_RATE:  # trim in steps of a second or more
+            self._samples = self._samples[position - self._first :]
+            self._first = position
+
+
+def _coverage(segments: Iterable) -> float:
+    """Share of the speech (between the utterance's edges) that command words explain."""
+    spoken = words = 0
+    for segment in segments:
+        if segment.word in ("<s>", "</s>"):
+            continue
+        frames = segment.end_frame - segment.start_frame + 1
+        spoken += frames
+        if not segment.word.startswith(("<", "[", "+")):
+            words += frames
+    return words / spoken if spoken else 0.0

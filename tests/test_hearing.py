@@ -1,0 +1,237 @@
+"""Speech input: synthesized people (flite voices) in quiet and noisy rooms, and what must not
+be heard (silence, noise, the coach's own espeak-ng voice), read back through the text NLU.
+
+Audio is synthesized once per session; the recognizer is built once per session.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skill.local.hearing import (
+    AudioError,
+    Recognizer,
+    SimulatedMicrophone,
+    read_wav,
+    synthesis,
+    write_wav,
+)
+from skill.local.hearing.recognizer import MAX_UTTERANCE_SECONDS
+from skill.nlu import FALLBACK_INTENT, LocalNLU
+
+CASES = tomllib.loads((Path(__file__).with_name("hearing_cases.toml")).read_text())["case"]
+
+
+@pytest.fixture(scope="session")
+def recognizer(tmp_path_factory) -> Recognizer:
+    return Recognizer("en-US", cache_dir=tmp_path_factory.mktemp("hearing-cache"))
+
+
+@pytest.fixture(scope="session")
+def nlu() -> LocalNLU:
+    return LocalNLU.for_locale("en-US")
+
+
+@pytest.fixture(scope="session")
+def spoken() -> dict[str, np.ndarray]:
+    """Every case's words in its voice, with the silence a person leaves around them."""
+    return {
+        case["say"]: synthesis.pad(synthesis.flite(case["say"], case["voice"])) for case in CASES
+    }
+
+
+@pytest.fixture(scope="session")
+def noises() -> dict[str, np.ndarray]:
+    return {"pink": synthesis.pink_noise(12, seed=1), "babble": synthesis.babble(12, seed=2)}
+
+
+def hear(recognizer: Recognizer, samples: np.ndarray):
+    return recognizer.hear(SimulatedMicrophone(samples).blocks())
+
+
+def assert_understood(nlu: LocalNLU, case: dict, text: str) -> None:
+    if case["intent"] == "launch":
+        invocation = nlu.parse_invocation(text)
+        assert invocation is not None and invocation.kind == "launch", text
+        return
+    understanding = nlu.understand(text)
+    assert understanding.intent == case["intent"], (case["say"], text)
+    slots = {name: slot.id for name, slot in understanding.slots.items()}
+    assert slots == case.get("slots", {}), (case["say"], text)
+
+
+def test_the_cases_cover_every_intent_exercise_topic_and_pace():
+    model = LocalNLU.for_locale("en-US")
+    spoken_intents = set(model.intent_slots) - {FALLBACK_INTENT}
+    assert spoken_intents <= {case["intent"] for case in CASES}
+    values = {value for case in CASES for value in case.get("slots", {}).values()}
+    for slot_type in ("EXERCISE", "TOPIC", "PACE"):
+        ids = {entry[0] for entry in model._values[slot_type].values()}
+        assert ids <= values, slot_type
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case["say"])
+def test_a_clean_command_is_heard(recognizer, nlu, spoken, case):
+    heard = hear(recognizer, spoken[case["say"]])
+    assert heard.understood and heard.confidence >= recognizer.threshold
+    assert_understood(nlu, case, heard.text)
+
+
+@pytest.mark.parametrize(
+    ("noise", "snr", "floor"),
+    [("pink", 12, 0.70), ("babble", 15, 0.45)],
+)
+def test_commands_in_noise_stay_above_the_measured_floor(
+    recognizer, nlu, spoken, noises, noise, snr, floor
+):
+    """A regression floor, a little under what was measured (pink 12 dB: 26 of 34;
+    babble 15 dB: 18 of 34); the targets are bench/hearing.py's. A miss that is a
+    *different* command is worse than hearing nothing, so those are bounded too."""
+    right = wrong = 0
+    for case in CASES:
+        heard = hear(recognizer, synthesis.mix(spoken[case["say"]], noises[noise], snr))
+        try:
+            assert_understood(nlu, case, heard.text)
+            right += 1
+        except AssertionError:
+            wrong += heard.understood and nlu.understand(heard.text).intent != FALLBACK_INTENT
+    assert right / len(CASES) >= floor
+    assert wrong / len(CASES) <= 0.3
+
+
+def test_silence_is_nothing(recognizer):
+    heard = hear(recognizer, synthesis.silence(3))
+    assert not heard.understood and heard.text == "" and heard.confidence == 0.0
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_noise_alone_is_nothing(recognizer, seed):
+    heard = hear(recognizer, (synthesis.pink_noise(3, seed) * 3000).astype(np.int16))
+    assert heard.text == ""
+
+
+def test_a_cough_is_nothing(recognizer):
+    rng = np.random.default_rng(5)
+    n = 4800
+    burst = rng.standard_normal(n) * np.exp(-np.linspace(0, 8, n)) * 9000
+    cough = np.concatenate([burst, np.zeros(3000), burst * 0.6]).astype(np.int16)
+    assert hear(recognizer, synthesis.pad(cough)).text == ""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Welcome to Step Coach. I'll coach you through your workout step by step, hands-free. "
+        "Shall we start the knee routine?",
+        "Step three of five. Lie on your back, knees bent, feet flat on the floor, and squeeze "
+        "your glutes as you lift your hips.",
+        "Keep your elbows close to your body and lower yourself slowly towards the floor.",
+    ],
+)
+def test_the_coach_does_not_hear_its_own_voice(recognizer, nlu, line):
+    heard = hear(recognizer, synthesis.pad(synthesis.espeak(line)))
+    assert not heard.understood or nlu.understand(heard.text).intent == FALLBACK_INTENT
+
+
+def test_babble_alone_is_not_a_command(recognizer, nlu, noises):
+    heard = hear(recognizer, (noises["babble"][: 16000 * 5] * 3000).astype(np.int16))
+    assert not heard.understood or nlu.understand(heard.text).intent == FALLBACK_INTENT
+
+
+def test_clipped_audio_is_still_heard(recognizer, nlu, spoken):
+    case = next(case for case in CASES if case["say"] == "start russian push ups")
+    heard = hear(recognizer, synthesis.clip(spoken[case["say"]], gain=6.0))
+    assert_understood(nlu, case, heard.text)
+
+
+def test_a_command_late_in_a_30_second_recording(recognizer, nlu, spoken, noises):
+    case = next(case for case in CASES if case["say"] == "pause")
+    quiet_room = synthesis.mix(synthesis.silence(30), noises["pink"], 0) // 40
+    recording = quiet_room.copy()
+    at = 22 * 16000
+    command = spoken[case["say"]]
+    recording[at : at + len(command)] += command
+    heard = hear(recognizer, recording)
+    assert_understood(nlu, case, heard.text)
+    assert 21.5 < heard.start < heard.end < 25
+
+
+def test_endless_talk_is_cut_into_capped_utterances(recognizer, noises):
+    talk = (np.resize(noises["babble"], 16000 * 20) * 4000).astype(np.int16)
+    heard = list(recognizer.utterances(SimulatedMicrophone(talk).blocks()))
+    assert heard, "babble is speech to the endpointer"
+    assert all(h.end - h.start <= MAX_UTTERANCE_SECONDS + 0.5 for h in heard)
+    assert not any(h.understood for h in heard if h.capped)
+
+
+# --- files: what --hear reads ------------------------------------------------------------
+
+
+def _wav(path: Path, frames: bytes, *, rate=16000, channels=1, width=2) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(width)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+    return path
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(8000, 1), (22050, 2), (44100, 1), (48000, 2)])
+def test_common_wav_formats_are_resampled_to_16k_mono(tmp_path, rate, channels):
+    t = np.arange(rate) / rate
+    tone = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    frames = np.repeat(tone, channels).tobytes()
+    samples = read_wav(_wav(tmp_path / "tone.wav", frames, rate=rate, channels=channels))
+    assert samples.dtype == np.int16 and abs(len(samples) - 16000) <= 16
+    spectrum = np.abs(np.fft.rfft(samples[: 16000 // 2 * 2]))
+    assert abs(np.argmax(spectrum) * 16000 / len(samples[: 16000 // 2 * 2]) - 440) < 5
+
+
+def test_a_file_is_heard_like_the_microphone(recognizer, nlu, spoken, tmp_path):
+    case = next(case for case in CASES if case["say"] == "next")
+    path = tmp_path / "next.wav"
+    write_wav(path, spoken[case["say"]])
+    assert recognizer.hear_file(path) == hear(recognizer, spoken[case["say"]])
+    assert_understood(nlu, case, recognizer.hear_file(path).text)
+
+
+def _bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    tone = np.zeros(1600, dtype=np.int16).tobytes()
+    truncated = _wav(folder / "cut.wav", tone)
+    truncated.write_bytes(truncated.read_bytes()[:-1000])
+    float_wav = folder / "float.wav"
+    data = np.zeros(160, dtype="<f4").tobytes()
+    header = b"RIFF" + (36 + len(data)).to_bytes(4, "little") + b"WAVEfmt "
+    header += (16).to_bytes(4, "little") + (3).to_bytes(2, "little") + (1).to_bytes(2, "little")
+    header += (16000).to_bytes(4, "little") + (64000).to_bytes(4, "little")
+    header += (4).to_bytes(2, "little") + (32).to_bytes(2, "little")
+    float_wav.write_bytes(header + b"data" + len(data).to_bytes(4, "little") + data)
+    text = folder / "notes.wav"
+    text.write_text("not audio at all")
+    return {
+        "8-bit": (_wav(folder / "u8.wav", bytes(800), width=1), "8-bit"),
+        "24-bit": (_wav(folder / "s24.wav", bytes(2400), width=3), "24-bit"),
+        "float": (float_wav, "floating-point"),
+        "truncated": (truncated, "truncated"),
+        "empty": (_wav(folder / "empty.wav", b""), "no audio"),
+        "not a wav": (text, "not a readable WAV"),
+        "too slow": (_wav(folder / "slow.wav", tone, rate=4000), "4000 Hz"),
+        "missing": (folder / "absent.wav", "no such file"),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind", ["8-bit", "24-bit", "float", "truncated", "empty", "not a wav", "too slow", "missing"]
+)
+def test_an_unsupported_file_is_a_one_line_error(tmp_path, kind):
+    path, words = _bad_files(tmp_path)[kind]
+    with pytest.raises(AudioError) as error:
+        read_wav(path)
+    message = str(error.value)
+    assert words in message and "\n" not in message and path.name in message
