@@ -29,7 +29,7 @@ from skill.local.hearing import synthesis
 from skill.local.hearing.language_model import corpus
 from skill.local.hearing.microphone import SimulatedMicrophone
 from skill.local.hearing.recognizer import Recognizer
-from skill.nlu import FALLBACK_INTENT, LocalNLU
+from skill.local.nlu import FALLBACK_INTENT, LocalNLU
 
 VOICES = ("awb", "kal16", "kal")
 TEST_CASES = Path(__file__).resolve().parent.parent / "tests" / "hearing_cases.toml"

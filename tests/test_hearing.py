@@ -21,7 +21,7 @@ from skill.local.hearing import (
     write_wav,
 )
 from skill.local.hearing.recognizer import MAX_UTTERANCE_SECONDS
-from skill.nlu import FALLBACK_INTENT, LocalNLU
+from skill.local.nlu import FALLBACK_INTENT, LocalNLU
 
 CASES = tomllib.loads((Path(__file__).with_name("hearing_cases.toml")).read_text())["case"]
 

@@ -11,8 +11,8 @@ from skill.local.hearing import language_model as lm
 from skill.local.hearing import microphone
 from skill.local.hearing.language_model import LanguageModelError
 from skill.local.hearing.recognizer import Recognizer
-from skill.nlu import BUILTIN_PHRASES
-from skill.paths import INTERACTION_MODELS_DIR
+from skill.local.nlu import BUILTIN_PHRASES
+from skill.settings import INTERACTION_MODELS_DIR
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -53,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _AddTurns(argparse.Action):
-    """--say and --script both add to one list, in command-line order."""
+    """--say, --script and --hear all add to one list, in command-line order."""
 
     def __call__(
         self,
@@ -88,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
         dest="turns",
         action=_AddTurns,
         help="say each line of FILE (blank lines and # comments skipped)",
+    )
+    parser.add_argument(
+        "--hear",
+        metavar="WAV",
+        dest="turns",
+        action=_AddTurns,
+        help="hear this recording as what the microphone picked up for one turn (repeatable)",
+    )
+    parser.add_argument(
+        "--listen",
+        action="store_true",
+        help="hands-free: listen to the microphone and take turns like an Echo",
     )
     parser.add_argument(
         "--replay",
@@ -159,12 +172,60 @@ def _script_lines(path: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _scripted_turns(turns: Sequence[tuple[str, str]]) -> list[str]:
-    """All --say and --script utterances in order; scripts are read before anything runs."""
-    utterances: list[str] = []
+@dataclass(frozen=True)
+class Recording:
+    """A --hear turn: a WAV file's sound, read and resampled before anything runs."""
+
+    path: str
+    samples: Any  # 16 kHz mono int16 (numpy)
+
+
+def _scripted_turns(turns: Sequence[tuple[str, str]]) -> list[str | Recording]:
+    """All --say, --script and --hear turns in order; files are read before anything runs."""
+    utterances: list[str | Recording] = []
     for option, value in turns:
-        utterances.extend(_script_lines(value) if option == "--script" else [value])
+        if option == "--script":
+            utterances.extend(_script_lines(value))
+        elif option == "--hear":
+            utterances.append(_recording(value))
+        else:
+            utterances.append(value)
     return utterances
+
+
+def _recording(path: str) -> Recording:
+    from skill.local.hearing.audio import AudioError, read_wav
+
+    try:
+        return Recording(path, read_wav(path))
+    except AudioError as error:
+        raise RunnerError(str(error)) from None
+
+
+def _listener(nlu: LocalNLU, microphone: Any) -> Any:
+    """The runner's ears for this locale; RunnerError when it cannot hear this language."""
+    from skill.local.hearing.language_model import LanguageModelError
+    from skill.local.hearing.recognizer import Recognizer
+    from skill.local.listening import Listener
+
+    try:
+        recognizer = Recognizer(nlu.locale)
+    except LanguageModelError as error:
+        raise RunnerError(str(error)) from None
+    return Listener(recognizer, microphone, nlu)
+
+
+def _microphone(console: Console) -> Any:
+    """The default microphone, or None (with one line saying why) to carry on typing."""
+    from skill.local.hearing.microphone import Microphone, NoMicrophone
+
+    try:
+        microphone = Microphone()
+        microphone.__enter__()
+    except NoMicrophone as missing:
+        console.notice(f"{str(missing)[:1].upper()}{str(missing)[1:]}; carrying on with typing.")
+        return None
+    return microphone
 
 
 def _application_id(explicit: str | None) -> str:
@@ -235,6 +296,20 @@ def _interactive(conversation: Conversation, console: Console) -> None:
             return
 
 
+def _run_turns(conversation: Conversation, turns: Sequence[str | Recording], nlu: LocalNLU) -> None:
+    listener = None
+    for turn in turns:
+        if isinstance(turn, Recording):
+            from skill.local.listening import take_turn
+
+            listener = listener or _listener(nlu, microphone=None)
+            staying = take_turn(conversation, listener.hear_recording(turn.samples))
+        else:
+            staying = conversation.say(turn)
+        if not staying:
+            return
+
+
 def run(args: argparse.Namespace) -> int:
     """The runner with parsed options; raises :class:`RunnerError` for user errors."""
     if args.list_voices:
@@ -272,9 +347,14 @@ def run(args: argparse.Namespace) -> int:
         with _speaker(args) as speaker:
             conversation = Conversation(session, skill, speaker, console, recorder)
             if scripted:
-                for utterance in utterances:
-                    if not conversation.say(utterance):
-                        break
+                _run_turns(conversation, utterances, nlu)
+            elif args.listen and (microphone := _microphone(console)) is not None:
+                from skill.local.listening import hands_free
+
+                try:
+                    hands_free(conversation, _listener(nlu, microphone), console)
+                finally:
+                    microphone.close()
             else:
                 _interactive(conversation, console)
     finally:

@@ -22,6 +22,7 @@ SHOWN_PAUSE_MS = 2000
 # Widest console line for the coach's words.
 MAX_WIDTH = 100
 PROMPT = "you> "
+HEARD_PROMPT = "you (heard)> "
 COACH = "coach> "
 
 
@@ -43,6 +44,10 @@ class Exchange:
     card: dict[str, Any] | None = field(default=None)
     directives: list[dict[str, Any]] | None = field(default=None)
     screen: list[str] | None = field(default=None)  # what a screen shows, as --screen prints
+    # Spoken turns only: what the recogniser heard ("" when nothing was understood) and how
+    # sure it was; typed turns leave both out of their JSON.
+    heard: str | None = None
+    confidence: float | None = None
 
     @classmethod
     def of(cls, sent: Outgoing, response: Mapping[str, Any]) -> Exchange:
@@ -90,8 +95,30 @@ class Exchange:
             score=None,
         )
 
+    @classmethod
+    def unheard(cls, confidence: float, apology: str | None) -> Exchange:
+        """Speech nobody could make out (or none at all): nothing is sent, as on an Echo."""
+        return cls(
+            utterance="",
+            request_type=None,
+            intent=None,
+            slots={},
+            speech=apology,
+            text=plain_text(apology) if apology else None,
+            reprompt=None,
+            reprompt_text=None,
+            end_session=False,
+            new_session=False,
+            score=None,
+            heard="",
+            confidence=confidence,
+        )
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        fields = asdict(self)
+        if self.heard is None:
+            del fields["heard"], fields["confidence"]
+        return json.dumps(fields, ensure_ascii=False)
 
 
 def _ssml(output_speech: Mapping[str, Any] | None) -> str | None:
@@ -177,7 +204,9 @@ class Console:
             self._explain(record, sent)
 
     def _show_text(self, record: Exchange) -> None:
-        if self.echo_user and record.request_type is not None:
+        if record.heard:
+            print(f"{HEARD_PROMPT}{record.heard}", file=self.out)
+        elif self.echo_user and record.request_type is not None:
             print(f"{PROMPT}{record.utterance}", file=self.out)
         if record.speech:
             text = console_text(record.speech)

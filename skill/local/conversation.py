@@ -36,13 +36,21 @@ class Conversation:
         self.speaker = speaker
         self.console = console
         self.recorder = recorder
+        # Hands-free: who plays the coach's answers while listening for "pause" or "next"
+        # (a Listener); what it heard that cut an answer short waits in ``interrupted``.
+        self.listener: Any = None
+        self.interrupted: Any = None
         self.reprompt: str | None = None
         self._unanswered = False  # the reprompt has been played once already
         self._speech_failed = False
         self._understood_s = 0.0
 
-    def say(self, utterance: str) -> bool:
-        """Handle one typed line; False when the user leaves."""
+    def say(self, utterance: str, heard: Any = None) -> bool:
+        """Handle one typed line (or one heard utterance); False when the user leaves.
+
+        ``heard`` is the recogniser's result the text came from: its turn shows as one
+        record, with what was heard and how sure.
+        """
         text = utterance.strip()
         if words_of(text) and set(words_of(text)) <= QUIT_WORDS:
             self.leave(text)
@@ -56,25 +64,28 @@ class Conversation:
         started = time.perf_counter()
         prepared = self.session.prepare(text)
         self._understood_s = time.perf_counter() - started
-        for sent in prepared:
-            self._exchange(sent)
+        for number, sent in enumerate(prepared, start=1):
+            last = number == len(prepared)
+            self._exchange(sent, heard if last else None, show=heard is None or last)
         if self.recorder is not None:
             self.recorder.utterance_finished()
         return True
 
-    def silence(self) -> None:
+    def silence(self, heard: Any = None) -> None:
         """Nothing said: Alexa plays the reprompt once, then closes the session."""
         if not self.session.is_open:
             return
         if self.reprompt and not self._unanswered:
             self._unanswered = True
             record = Exchange.reprompted(self.reprompt)
+            if heard is not None:
+                record.heard, record.confidence = heard.text, heard.confidence
             self.console.show(record)
             self._speak(self.reprompt)
             return
         ended = self.session.end(EXCEEDED_MAX_REPROMPTS)
         if ended is not None:
-            self._exchange(ended)
+            self._exchange(ended, heard)
             if not self.console.json_lines:
                 self.console.notice("(no answer: the session has ended, as Alexa would end it)")
 
@@ -84,7 +95,13 @@ class Conversation:
         if ended is not None:
             self._exchange(ended)
 
-    def _exchange(self, sent: Outgoing) -> None:
+    def unheard(self, confidence: float, apology: str | None) -> None:
+        """Speech that was not understood (with an apology) or no speech at all (without)."""
+        self.console.show(Exchange.unheard(confidence, apology))
+        if apology:
+            self._speak(apology)
+
+    def _exchange(self, sent: Outgoing, heard: Any = None, *, show: bool = True) -> None:
         started = time.perf_counter()
         response = self.skill.send(sent.envelope)
         answered = time.perf_counter()
@@ -92,8 +109,11 @@ class Conversation:
             self.recorder.exchanged(sent.envelope, response, (answered - started) * 1000)
         self.session.absorb(sent, response)
         record = Exchange.of(sent, response)
+        if heard is not None:
+            record.heard, record.confidence = heard.text, heard.confidence
         self.reprompt = None if record.end_session else record.reprompt
-        self.console.show(record, sent)
+        if show:
+            self.console.show(record, sent)
         if record.request_type == "SessionEndedRequest":
             return  # Alexa does not speak a response to it
         if record.speech:
@@ -109,7 +129,10 @@ class Conversation:
         if self.speaker is None or self._speech_failed:
             return
         try:
-            self.speaker.speak(ssml)
+            if self.listener is not None:
+                self.interrupted = self.listener.speak_listening(self.speaker, ssml)
+            else:
+                self.speaker.speak(ssml)
         except Exception as failure:  # the third-party engine must never end the session
             self._speech_failed = True
             self.console.notice(f"Speech failed ({failure}); continuing in text.")

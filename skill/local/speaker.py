@@ -15,12 +15,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TextIO
+from typing import Any, Protocol, Self, TextIO
 
 from skill.alexa.ssml import Segment, parse_segments
 from skill.local import earcons
@@ -60,6 +61,74 @@ class SpeechAudio:
     path: Path
     duration_s: float
     played: bool
+    # Where the turn is silent (SSML pauses), as (start, end) seconds into it: the only
+    # moments a listening runner may take the microphone's sound for the user's.
+    quiet: tuple[tuple[float, float], ...] = ()
+
+
+class Clock(Protocol):
+    """Time as playback and listening share it; tests pass one they move by hand."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+
+class Playback:
+    """A turn being played: how far it is, whether it is over, and a way to cut it short.
+
+    Without a working player the turn still "plays" on the clock, silently, so pauses
+    and countdowns take their real time.
+    """
+
+    def __init__(
+        self, audio: SpeechAudio, clock: Clock, process: subprocess.Popen | None = None
+    ) -> None:
+        self.audio = audio
+        self.clock = clock
+        self.process = process
+        self.started = clock.now()
+        self.stopped_at: float | None = None
+
+    def elapsed_s(self) -> float:
+        if self.stopped_at is not None:
+            return self.stopped_at
+        return min(self.clock.now() - self.started, self.audio.duration_s)
+
+    def done(self) -> bool:
+        if self.stopped_at is not None:
+            return True
+        if self.process is not None and self.process.poll() is not None:
+            return True
+        return self.clock.now() - self.started >= self.audio.duration_s
+
+    def stop(self) -> None:
+        """Stop now (barge-in): the player is ended, the position is kept."""
+        if self.stopped_at is None:
+            self.stopped_at = self.elapsed_s()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def wait(self) -> None:
+        """Until the turn has been heard to its end (or stopped)."""
+        if self.process is not None:
+            self.process.wait()
+        while not self.done():
+            left = self.audio.duration_s - (self.clock.now() - self.started)
+            self.clock.sleep(min(0.05, max(left, 0.001)))
 
 
 @dataclass(frozen=True)
@@ -137,6 +206,7 @@ class Speaker:
         self._player_works: bool | None = None  # None: not tried yet
         self._noticed: set[str] = set()
         self._closed = False
+        self._quiet: tuple[tuple[float, float], ...] = ()
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -220,6 +290,12 @@ class Speaker:
         played = False if self.mute else self._play(turn.path)
         return SpeechAudio(path=turn.path, duration_s=turn.duration_s, played=played)
 
+    def start(self, audio: SpeechAudio, clock: Clock | None = None) -> Playback:
+        """Start playing a rendered turn and return at once, for a runner that listens."""
+        clock = clock or SystemClock()
+        process = None if self.mute else self._start_player(audio.path)
+        return Playback(audio, clock, process)
+
     def render(self, ssml: str) -> SpeechAudio | None:
         """Render one turn to its WAV (and the whole-run WAV) without playing it."""
         if self._closed:
@@ -245,7 +321,10 @@ class Speaker:
         self._append_to_run(audio_format, frames)
         frame_count = len(frames) // (audio_format.sample_width * audio_format.channels)
         return SpeechAudio(
-            path=turn_path, duration_s=frame_count / audio_format.frame_rate, played=False
+            path=turn_path,
+            duration_s=frame_count / audio_format.frame_rate,
+            played=False,
+            quiet=self._quiet,
         )
 
     def _ensure_work_dir(self) -> Path:
@@ -268,14 +347,22 @@ class Speaker:
         audio_format = self._format
         if audio_format is None:
             return None
-        return b"".join(
+        frames = [
             piece
             if isinstance(piece, bytes)
             else audio_format.earcon(piece.audio, piece.pause_ms)
             if piece.audio
             else audio_format.silence(piece.pause_ms)
             for piece in pieces
+        ]
+        per_second = audio_format.frame_rate * audio_format.sample_width * audio_format.channels
+        self._quiet = _quiet_intervals(
+            [
+                (len(frame) / per_second, isinstance(piece, Segment) and not piece.audio)
+                for frame, piece in zip(frames, pieces, strict=True)
+            ]
         )
+        return b"".join(frames)
 
     def _render_text(self, engine: Any, text: str, work_dir: Path) -> bytes:
         """Frames for one utterance; b"" (with a notice) when the engine writes nothing."""
@@ -322,6 +409,25 @@ class Speaker:
             audio_format.apply_to(self._run_writer)
         self._run_writer.writeframes(frames)
 
+    def _start_player(self, path: Path) -> subprocess.Popen | None:
+        """The player running on ``path``, or None (silently) once playback has failed."""
+        if self._player_works is False or not self.player_command:
+            return None
+        program = shutil.which(self.player_command[0])
+        if program is None:
+            self._play(path)  # finds no player either: says why, once, and stays silent
+            return None
+        try:
+            return subprocess.Popen(
+                [program, *self.player_command[1:], str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            self._player_works = False
+            return None
+
     def _play(self, path: Path) -> bool:
         """Play a WAV and wait for it; after the first failure, stay silent for good."""
         if self._player_works is False:
@@ -356,3 +462,17 @@ class Speaker:
         self._player_works = False
         self._notice("audio", NO_AUDIO_DEVICE_NOTICE.format(reason=f"playback failed ({failure})"))
         return False
+
+
+def _quiet_intervals(pieces: Sequence[tuple[float, bool]]) -> tuple[tuple[float, float], ...]:
+    """(start, end) of each run of silent pieces, given (seconds, is_silence) in order."""
+    quiet: list[tuple[float, float]] = []
+    position = 0.0
+    for seconds, silent in pieces:
+        if silent and seconds > 0:
+            if quiet and abs(quiet[-1][1] - position) < 1e-9:
+                quiet[-1] = (quiet[-1][0], position + seconds)
+            else:
+                quiet.append((position, position + seconds))
+        position += seconds
+    return tuple(quiet)

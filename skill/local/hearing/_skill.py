@@ -6,7 +6,7 @@ the built-in intents, and a writable data directory for its cache.
 
 from __future__ import annotations
 
-from skill.nlu import BUILTIN_PHRASES, LocalNLU
-from skill.paths import DATA_DIR, INTERACTION_MODELS_DIR
+from skill.local.nlu import BUILTIN_PHRASES, LocalNLU
+from skill.settings import DATA_DIR, INTERACTION_MODELS_DIR
 
 __all__ = ["BUILTIN_PHRASES", "DATA_DIR", "INTERACTION_MODELS_DIR", "LocalNLU"]

@@ -1,9 +1,11 @@
-"""Where audio comes from: a real microphone (sounddevice on PortAudio) or a simulated one.
+"""Where audio comes from: a real microphone (sounddevice on PortAudio), recordings, or a room.
 
 Both yield 16 kHz mono int16 blocks through the same :class:`~.audio.Converter`, so the
 recognizer cannot tell them apart. :class:`SimulatedMicrophone` plays recordings as if
 someone spoke them (optionally in real time), and can be given more audio while it runs,
-which is what barge-in tests need. No device, or no PortAudio, raises
+which is what barge-in tests need; :class:`ScriptedRoom` is a room whose sounds are set on
+a clock shared with the coach's playback, so a test lives minutes of a workout in an
+instant. No device, or no PortAudio, raises
 :class:`NoMicrophone` with a one-line message: the runner then carries on with typing.
 """
 
@@ -12,14 +14,20 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from skill.local.hearing.audio import SAMPLE_RATE, AudioError, Converter
 
+if TYPE_CHECKING:
+    from skill.local.speaker import Clock
+
 # Seconds of audio per block handed to the recognizer.
 BLOCK_SECONDS = 0.1
+_BLOCK = int(SAMPLE_RATE * BLOCK_SECONDS)
 
 
 class NoMicrophone(RuntimeError):
@@ -67,10 +75,21 @@ class Microphone:
         return self
 
     def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self._stream is not None:
             self._stream.stop()
             self._stream.close()
             self._stream = None
+
+    def drain(self) -> None:
+        """Drop what was recorded so far: what it caught while the coach spoke."""
+        while True:
+            try:
+                self._blocks.get_nowait()
+            except queue.Empty:
+                return
 
     def blocks(self, seconds: float | None = None) -> Iterator[np.ndarray]:
         """16 kHz blocks as they are recorded, for ``seconds`` (None: until closed)."""
@@ -112,6 +131,12 @@ class SimulatedMicrophone:
     def __exit__(self, *_exc) -> None:
         return None
 
+    def drain(self) -> None:
+        """Recordings hold nothing of the coach's voice."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     def blocks(self, seconds: float | None = None) -> Iterator[np.ndarray]:
         size = int(SAMPLE_RATE * BLOCK_SECONDS)
         heard, started = 0, time.monotonic()
@@ -128,3 +153,67 @@ class SimulatedMicrophone:
                     time.sleep(wait)
             heard += len(block)
             yield block
+
+
+@dataclass(frozen=True)
+class Sound:
+    """Something the room hears at a moment: ``samples`` (16 kHz int16) from ``at`` seconds."""
+
+    at: float
+    samples: np.ndarray
+
+
+class ScriptedRoom:
+    """A microphone in a room whose sounds are known in advance, on a shared clock.
+
+    Each block is what the room held at that moment, and taking it moves the clock on by
+    the block's length, so a test lives minutes of a workout in a fraction of a second,
+    with the coach's playback on the same clock. ``noise`` loops under everything.
+    """
+
+    def __init__(
+        self,
+        sounds: Sequence[Sound],
+        clock: Clock | None = None,
+        *,
+        noise: np.ndarray | None = None,
+        length_s: float | None = None,
+    ) -> None:
+        self.sounds = sorted(sounds, key=lambda sound: sound.at)
+        self.clock = clock or _SystemClock()
+        self.noise = noise
+        self.length_s = length_s
+        self.start = self.clock.now()
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        while self.length_s is None or self.clock.now() - self.start < self.length_s:
+            yield self._block_at(self.clock.now() - self.start)
+            self.clock.sleep(BLOCK_SECONDS)
+
+    def _block_at(self, moment: float) -> np.ndarray:
+        first = round(moment * SAMPLE_RATE)
+        mixed = np.zeros(_BLOCK, dtype=np.float32)
+        if self.noise is not None and len(self.noise):
+            positions = (np.arange(_BLOCK) + first) % len(self.noise)
+            mixed += self.noise[positions]
+        for sound in self.sounds:
+            offset = first - round(sound.at * SAMPLE_RATE)
+            if offset + _BLOCK <= 0 or offset >= len(sound.samples):
+                continue
+            lo, hi = max(0, offset), min(len(sound.samples), offset + _BLOCK)
+            mixed[lo - offset : hi - offset] += sound.samples[lo:hi]
+        return np.clip(np.rint(mixed), -32768, 32767).astype(np.int16)
+
+    def drain(self) -> None:
+        """The room's sounds are tied to the clock, not queued."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))

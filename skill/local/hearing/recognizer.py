@@ -97,6 +97,8 @@ class Recognizer:
         self.locale = locale
         self.noise_suppression = noise_suppression
         self.threshold = threshold
+        # Whether the stream being heard is in the middle of an utterance right now.
+        self.in_speech = False
         self.model = language_model.build(locale, cache_dir)
         self._decoder = pocketsphinx.Decoder(
             _quiet_config(lm=str(self.model.lm_path), dict=str(self.model.dict_path))
@@ -153,6 +155,7 @@ class Recognizer:
                     yield cut(raw.end, capped=True)
                     endpointer.reset()
                     start = None
+                self.in_speech = start is not None
                 if start is None:
                     raw.forget_before(raw.end - preroll - cap)
                     clean.forget_before(raw.end - preroll - cap)

@@ -1,0 +1,183 @@
+"""Hands-free turns, taken as an Echo takes them.
+
+After an answer that keeps the session open the microphone opens (a "listening" mark on
+the terminal), the endpointer finds the end of what the person says, and the words go to
+the skill as a typed line would. Eight seconds of silence play the reprompt; a second
+silence ends the session. Speech the recogniser cannot make out gets "Sorry, I didn't
+catch that" and the microphone opens again; nothing is sent to the skill.
+
+The coach must not hear itself, yet must hear "pause" in the middle of a five-minute
+paced set. So while it speaks, the microphone's sound reaches the recogniser only in the
+answer's silences (the SSML pauses: holds, rests, the gaps between counts), a quarter of
+a second after the voice stops, and everything else is replaced by silence. A command
+heard there (pause, stop, next, ...) stops the playback at once and is acted on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import numpy as np
+
+from skill.local.console import Console
+from skill.local.conversation import Conversation
+from skill.local.hearing.audio import SAMPLE_RATE
+from skill.local.hearing.microphone import SimulatedMicrophone
+from skill.local.hearing.recognizer import Heard, Recognizer
+from skill.local.nlu import LocalNLU
+from skill.local.speaker import Clock, Playback, Speaker, SystemClock
+
+# Silence after the coach's question before the reprompt, then before the session ends.
+SILENCE_TIMEOUT_S = 8.0
+# What the runner says when speech was heard but not understood (no request is sent).
+DIDNT_CATCH = "<speak>Sorry, I didn't catch that.</speak>"
+# Commands that may cut an answer short: the controls of a workout in progress.
+BARGE_IN_INTENTS = frozenset(
+    {
+        "AMAZON.PauseIntent",
+        "AMAZON.StopIntent",
+        "AMAZON.CancelIntent",
+        "AMAZON.NextIntent",
+        "AMAZON.PreviousIntent",
+        "AMAZON.RepeatIntent",
+    }
+)
+# While the coach speaks, listen only in its pauses, from this long after its voice stops
+# (the room's echo of the last word) ...
+QUIET_LEAD_S = 0.25
+# ... to this long before it speaks again, and only in pauses at least this long.
+QUIET_TAIL_S = 0.05
+MIN_QUIET_S = 0.8
+LISTENING_MARK = "(listening…)"
+
+
+class Microphone(Protocol):
+    def blocks(self) -> Iterator[np.ndarray]: ...
+
+    def drain(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Listener:
+    """The runner's ears: one recogniser, one microphone, and the rules for when to listen."""
+
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        microphone: Microphone,
+        nlu: LocalNLU,
+        *,
+        clock: Clock | None = None,
+        silence_s: float = SILENCE_TIMEOUT_S,
+    ) -> None:
+        self.recognizer = recognizer
+        self.microphone = microphone
+        self.nlu = nlu
+        self.clock = clock or SystemClock()
+        self.silence_s = silence_s
+        self.last_playback: Playback | None = None
+        self.cut_short: Playback | None = None  # the last answer a command stopped
+
+    def listen(self, timeout_s: float | None) -> Heard | None:
+        """The next thing said, understood or not; None after ``timeout_s`` of silence."""
+        self.microphone.drain()  # what it caught while the coach spoke is not the user's turn
+        return next(iter(self.recognizer.utterances(self._until_silent(timeout_s))), None)
+
+    def _until_silent(self, timeout_s: float | None) -> Iterator[np.ndarray]:
+        waited = 0.0
+        for block in self.microphone.blocks():
+            yield block
+            waited += len(block) / SAMPLE_RATE
+            if timeout_s is not None and waited >= timeout_s and not self.recognizer.in_speech:
+                return
+
+    def speak_listening(self, speaker: Speaker, ssml: str) -> Heard | None:
+        """Play an answer, listening in its pauses; a command heard there stops it."""
+        audio = speaker.render(ssml)
+        if audio is None:
+            return None
+        playback = speaker.start(audio, self.clock)
+        self.last_playback = playback
+        windows = [
+            (start + QUIET_LEAD_S, end - QUIET_TAIL_S)
+            for start, end in audio.quiet
+            if end - start >= MIN_QUIET_S
+        ]
+        if not windows:
+            playback.wait()
+            return None
+        self.microphone.drain()
+        for heard in self.recognizer.utterances(self._during(playback, windows)):
+            if heard.understood and self.nlu.understand(heard.text).intent in BARGE_IN_INTENTS:
+                playback.stop()
+                self.cut_short = playback
+                return heard
+        playback.wait()
+        return None
+
+    def _during(
+        self, playback: Playback, windows: list[tuple[float, float]]
+    ) -> Iterator[np.ndarray]:
+        """The microphone while ``playback`` lasts, silenced wherever the coach speaks."""
+        for block in self.microphone.blocks():
+            if playback.done():
+                return
+            moment = playback.elapsed_s()
+            if any(start <= moment <= end for start, end in windows):
+                yield block
+            else:
+                yield np.zeros_like(block)
+
+    def hear_recording(self, samples: np.ndarray) -> Heard | None:
+        """A recording as one turn (``--hear``): its first understood utterance, or the last
+        one heard, or None when it holds no speech at all.
+
+        The same path as the microphone's: blocks, endpointer, recogniser, rejection.
+        """
+        last = None
+        for heard in self.recognizer.utterances(SimulatedMicrophone(samples).blocks()):
+            if heard.understood:
+                return heard
+            last = heard
+        return last
+
+
+def take_turn(conversation: Conversation, heard: Heard | None) -> bool:
+    """Act on one spoken turn as an Echo would; False when the user leaves.
+
+    Silence plays the reprompt (or, the second time, ends the session); speech that was
+    not understood gets an apology and sends nothing; words go to the skill.
+    """
+    if heard is None:
+        if conversation.session.is_open:
+            conversation.silence(heard=Heard("", 0.0))
+        else:
+            conversation.unheard(0.0, None)
+        return True
+    if not heard.understood:
+        conversation.unheard(heard.confidence, DIDNT_CATCH)
+        return True
+    staying = conversation.say(heard.text, heard)
+    while staying and conversation.interrupted is not None:  # a command cut an answer short
+        interruption, conversation.interrupted = conversation.interrupted, None
+        staying = conversation.say(interruption.text, interruption)
+    return staying
+
+
+def hands_free(conversation: Conversation, listener: Listener, console: Console) -> None:
+    """Listen and answer until the user leaves (Ctrl-C, "quit") or the microphone ends."""
+    conversation.listener = listener
+    console.notice(
+        'Listening. Say "open step coach", or a request like "start Russian push-ups". '
+        "Ctrl-C leaves."
+    )
+    while True:
+        in_session = conversation.session.is_open
+        console.notice(LISTENING_MARK)
+        heard = listener.listen(listener.silence_s if in_session else None)
+        if heard is None and not in_session:
+            return  # no timeout was set: the microphone has nothing more to give
+        if not take_turn(conversation, heard):
+            return
