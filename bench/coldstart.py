@@ -21,15 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +72,7 @@ print(json.dumps({"import_ms": (imported - started) * 1e3,
 """
 HANDLERS = {"step coach": sources.LAMBDA_MODULE, "hello floor": HELLO_MODULE}
 TARGET_RATIO = 1.5
+DYNALITE = sources.PROJECT_DIR / "tests" / "dynalite" / "node_modules" / ".bin" / "dynalite"
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Row:
     handler: str
     bytecode: bool
     samples: tuple[Sample, ...]
+    instructions: int | None = None  # one run under callgrind, with --instructions
 
     def median(self, field: str) -> float:
         return statistics.median(getattr(sample, field) for sample in self.samples)
@@ -104,16 +109,6 @@ def prepare(folder: Path, build_dir: Path) -> Path:
 def drop_bytecode(folder: Path) -> None:
     for cache in folder.rglob("__pycache__"):
         shutil.rmtree(cache)
-
-
-def compile_bytecode(folder: Path, environment: Mapping[str, str]) -> None:
-    """Write ``__pycache__`` for everything both handlers import (one run of each)."""
-    for module in HANDLERS.values():
-        subprocess.run(
-            [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {str(folder)!r});"
-             f"import {module}"],
-            cwd=folder, env=dict(environment), check=True, capture_output=True,
-        )  # fmt: skip
 
 
 def run_once(
@@ -140,20 +135,47 @@ def run_once(
     return Sample(wall_ms, cpu_ms, inside["import_ms"], inside["first_request_ms"])
 
 
-def measure(rounds: int, environment: Mapping[str, str], build_dir: Path) -> list[Row]:
+def count_instructions(
+    folder: Path, module: str, envelope: str, environment: Mapping[str, str], bytecode: bool
+) -> int:
+    """Instructions the whole process executes (callgrind): the same figure on a busy host."""
+    flags = ["-I", "-S"] if bytecode else ["-I", "-S", "-B"]
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         *flags, "-c", CHILD, str(folder), module, envelope],
+        cwd=folder, env=dict(environment), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise RuntimeError("valgrind reported no instruction count")
+    return int(found.group(1))
+
+
+def measure(
+    rounds: int, environment: Mapping[str, str], build_dir: Path, instructions: bool = False
+) -> list[Row]:
     envelope = json.dumps(conversation(StepCoach(persistence_adapter=None))[0][1])
     rows = []
     with tempfile.TemporaryDirectory(prefix="coldstart-") as scratch:
         folder = prepare(Path(scratch), build_dir)
         for bytecode in (False, True):
             drop_bytecode(folder)
-            if bytecode:
-                compile_bytecode(folder, environment)
+            if bytecode:  # one unmeasured run of each writes the __pycache__ folders
+                for module in HANDLERS.values():
+                    run_once(folder, module, envelope, environment, bytecode)
             samples: dict[str, list[Sample]] = {name: [] for name in HANDLERS}
             for _ in range(rounds):  # alternate, so drift hits both handlers alike
                 for name, module in HANDLERS.items():
                     samples[name].append(run_once(folder, module, envelope, environment, bytecode))
-            rows.extend(Row(name, bytecode, tuple(samples[name])) for name in HANDLERS)
+            counts = {
+                name: count_instructions(folder, module, envelope, environment, bytecode)
+                if instructions
+                else None
+                for name, module in HANDLERS.items()
+            }
+            rows.extend(
+                Row(name, bytecode, tuple(samples[name]), counts[name]) for name in HANDLERS
+            )
     return rows
 
 
@@ -162,8 +184,9 @@ def render(rows: Sequence[Row], store: str) -> str:
         f"Cold start: fresh isolated interpreter, import + first LaunchRequest "
         f"(store {store}; median of {len(rows[0].samples)}, whole process in ms)",
         "",
-        "| bytecode | handler | whole process | ratio | CPU | CPU ratio | import | first request |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| bytecode | handler | whole process | ratio | CPU | CPU ratio | import | first request "
+        "| instructions | ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for bytecode in (False, True):
         pair = {row.handler: row for row in rows if row.bytecode is bytecode}
@@ -175,17 +198,50 @@ def render(rows: Sequence[Row], store: str) -> str:
                 f"| {'.pyc' if bytecode else 'no .pyc'} | {name} | {wall:.0f} "
                 f"| {wall / floor.median('wall_ms'):.2f}x | {cpu:.0f} "
                 f"| {cpu / floor.median('cpu_ms'):.2f}x | {row.median('import_ms'):.0f} "
-                f"| {row.median('first_request_ms'):.0f} |"
+                f"| {row.median('first_request_ms'):.0f} | {_instructions(row, floor)} |"
             )
     lines.append(f"\nTarget: step coach at most {TARGET_RATIO}x the hello floor.")
     return "\n".join(lines)
 
 
+def _instructions(row: Row, floor: Row) -> str:
+    if row.instructions is None or floor.instructions is None:
+        return "| "
+    return f"{row.instructions / 1e6:.0f} M | {row.instructions / floor.instructions:.2f}x"
+
+
+@contextmanager
+def dynalite() -> Iterator[str]:
+    """The test suite's dynalite (``npm ci --prefix tests/dynalite``) on a free port."""
+    if not DYNALITE.exists():
+        raise SystemExit(f"bench.coldstart: {DYNALITE} is missing; run ./dev test once")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port), "--createTableMs", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("bench.coldstart: dynalite did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def environment_for(store: str, dynamodb_endpoint: str | None) -> dict[str, str]:
     environment = {"STEP_COACH_STORE": store, "PATH": os.environ.get("PATH", "")}
-    if store == "dynamodb":
-        if not dynamodb_endpoint:
-            raise SystemExit("bench.coldstart: --store dynamodb needs --dynamodb-endpoint URL")
+    if store == "dynamodb" and dynamodb_endpoint:
         environment.update(
             STEP_COACH_DYNAMODB_ENDPOINT=dynamodb_endpoint,
             STEP_COACH_DYNAMODB_TABLE="step_coach_coldstart",
@@ -201,10 +257,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="processes per handler and mode")
     parser.add_argument("--store", choices=("none", "dynamodb"), default="none")
     parser.add_argument("--dynamodb-endpoint", help="a local DynamoDB (dynalite) URL")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind)"
+    )
     parser.add_argument("--json", action="store_true", help="print the samples as JSON too")
     args = parser.parse_args(argv)
-    environment = environment_for(args.store, args.dynamodb_endpoint)
-    rows = measure(args.rounds, environment, sources.PROJECT_DIR / "build")
+    with ExitStack() as stack:
+        endpoint = args.dynamodb_endpoint
+        if args.store == "dynamodb" and not endpoint:
+            endpoint = stack.enter_context(dynalite())
+        environment = environment_for(args.store, endpoint)
+        rows = measure(args.rounds, environment, sources.PROJECT_DIR / "build", args.instructions)
     print(render(rows, args.store))
     if args.json:
         print(json.dumps([{**row.__dict__, "samples": [s.__dict__ for s in row.samples]}
