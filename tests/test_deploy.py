@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
 import uuid
 from enum import Enum
 from typing import Any
@@ -379,3 +381,37 @@ def test_requirements_pin_what_is_installed_here() -> None:
     pinned = lambda_package.requirements()
     assert [line.partition("==")[0] for line in pinned] == list(lambda_package.LAMBDA_DISTRIBUTIONS)
     assert all(line.partition("==")[2] for line in pinned)
+
+
+def test_an_unknown_lambda_platform_is_refused() -> None:
+    with pytest.raises(lambda_package.PackageError, match=r"runtime 'python3\.9' is not one of"):
+        lambda_package.Target("python3.9")
+    with pytest.raises(lambda_package.PackageError, match="architecture 'sparc' is not one of"):
+        lambda_package.Target(architecture="sparc")
+    assert lambda_package.Target("python3.14", "arm64").platform == "manylinux2014_aarch64"
+
+
+def test_a_failed_download_is_one_line_naming_pips_error(tmp_path, monkeypatch, capsys) -> None:
+    def failing_pip(*arguments: str) -> subprocess.CompletedProcess[str]:
+        stderr = "Looking in indexes: ...\nERROR: No matching distribution found for boto3==0\n"
+        return subprocess.CompletedProcess(["pip", *arguments], 1, "", stderr)
+
+    monkeypatch.setattr(lambda_package, "_pip", failing_pip)
+    with pytest.raises(lambda_package.PackageError) as caught:
+        lambda_package.install_dependencies(["boto3==0"], lambda_package.Target(), tmp_path)
+    assert str(caught.value) == (
+        "pip could not download the wheels: ERROR: No matching distribution found for boto3==0"
+    )
+    monkeypatch.setattr(project.lambda_package, "_pip", failing_pip)
+    monkeypatch.setattr(project.lambda_package, "LAMBDA_DISTRIBUTIONS", ("boto3",))
+    assert main(["--out", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("skill.deploy: pip could not download") and error.count("\n") == 1
+
+
+def test_a_zip_over_lambdas_limit_is_refused(tmp_path, monkeypatch) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "big.bin").write_bytes(os.urandom(4096))
+    monkeypatch.setattr(lambda_package, "LAMBDA_ZIP_LIMIT_BYTES", 1024)
+    with pytest.raises(lambda_package.PackageError, match="over Lambda's 50 MB limit"):
+        lambda_package.write_zip(tmp_path / "out.zip", [tmp_path / "code"])
