@@ -254,7 +254,7 @@ ZONES = st.sampled_from(
     [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)), ZoneInfo("Europe/Berlin")]
 )
 # Times the skill could have written, and times nobody should have.
-GOOD_STAMPS = st.datetimes(datetime(1970, 1, 1), datetime(9998, 1, 1), timezones=ZONES).map(
+GOOD_STAMPS = st.datetimes(datetime(1970, 1, 2), datetime(9998, 1, 1), timezones=ZONES).map(
     datetime.isoformat
 )
 STAMPS = GOOD_STAMPS | st.datetimes(timezones=ZONES).map(datetime.isoformat) | st.text(max_size=30)

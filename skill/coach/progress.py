@@ -232,9 +232,12 @@ def _parse_stamp(value: object) -> str | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-        if parsed.utcoffset() is None or parsed.year not in YEARS:
+        if parsed.utcoffset() is None:
             return None
-        return _stamp(parsed)
+        # The year is judged in UTC, as the stamp is kept: 1970-01-01T00:00+14:00 is 1969
+        # there, and a normalised record must normalise to itself.
+        stamp = parsed.astimezone(UTC)
+        return stamp.isoformat(timespec="seconds") if stamp.year in YEARS else None
     except (ValueError, OverflowError):
         return None
 
