@@ -165,6 +165,8 @@ def test_the_zip_answers_in_isolation_as_the_skill_does(unzipped: Path, dynalite
     assert not {"flask", "werkzeug", "gunicorn", "cryptography"} & imported
     assert "skill.serve.verification" not in result["modules"]
     assert "skill.serve.app" not in result["modules"]
+    # The templates came precompiled (jinja2.ModuleLoader's package), not compiled here.
+    assert any(name.startswith("_jinja2_module_templates_") for name in result["modules"])
     # Nothing was written into the code folder (Lambda's is read-only).
     assert sorted(p.relative_to(unzipped) for p in unzipped.rglob("*")) == before
 
@@ -176,6 +178,7 @@ def test_the_zip_holds_the_handler_its_data_and_no_web_code(built: project.Built
         names = archive.namelist()
     tops = {name.partition("/")[0] for name in names}
     assert {"skill", "speech_templates", "ask_sdk_core", "jinja2", "boto3", "botocore"} <= tops
+    assert "speech_templates_compiled" in tops
     assert not {"flask", "werkzeug", "gunicorn", "cryptography", "pyttsx3", "bin"} & tops
     assert "skill/lambda_function.py" in names and "skill/coach/content/catalog.toml" in names
     assert "skill/app.py" not in names

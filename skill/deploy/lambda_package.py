@@ -4,6 +4,8 @@ Only what the Lambda path imports goes in. :func:`runtime_modules` follows the s
 imports from ``skill.lambda_function`` through the source (every ``import``, also inside
 functions, but not under ``if TYPE_CHECKING:``), so the web endpoint, the signature
 verifier and the local runner stay out, and with them flask, gunicorn and cryptography.
+The speech templates go in as sources and, precompiled, as Python modules (no Jinja
+compilation on a cold start).
 
 Dependencies are wheels for Lambda's platform, not this machine's: ``pip install
 --platform manylinux2014_<arch> --implementation cp --python-version <runtime>
@@ -191,6 +193,8 @@ def write_code(destination: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         written.append(relative)
+    for folder in sources.write_compiled_templates(destination / sources.COMPILED_TEMPLATES):
+        written.extend(path.relative_to(destination) for path in sorted(folder.iterdir()))
     requirements_file = destination / "requirements.txt"
     requirements_file.write_text(
         "# The Lambda path's dependencies, pinned to the versions tested with it.\n"

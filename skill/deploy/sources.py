@@ -12,7 +12,14 @@ from typing import Any
 
 from skill.coach.catalog import Catalog, default_catalog
 from skill.coach.language import language_data
-from skill.settings import CONTENT_DIR, INTERACTION_MODELS_DIR, PROJECT_DIR, SPEECH_TEMPLATES_DIR
+from skill.coach.speech import compile_templates
+from skill.settings import (
+    COMPILED_TEMPLATES_DIR,
+    CONTENT_DIR,
+    INTERACTION_MODELS_DIR,
+    PROJECT_DIR,
+    SPEECH_TEMPLATES_DIR,
+)
 
 # The Lambda entry point, as Lambda's Handler setting names it.
 LAMBDA_HANDLER = "skill.lambda_function.lambda_handler"
@@ -24,6 +31,8 @@ PACKAGE_DIR = PROJECT_DIR / PACKAGE
 
 # Data the Lambda path reads at run time (relative to the project), shipped beside the code.
 RUNTIME_DATA_DIRS: tuple[Path, ...] = (CONTENT_DIR, SPEECH_TEMPLATES_DIR)
+# Where the package's precompiled templates go (relative to the project, as in the zip).
+COMPILED_TEMPLATES = COMPILED_TEMPLATES_DIR.relative_to(PROJECT_DIR)
 
 
 def catalog() -> Catalog:
@@ -37,3 +46,8 @@ def language(code: str = "en") -> dict[str, Any]:
 
 def interaction_model_file(locale: str) -> Path:
     return INTERACTION_MODELS_DIR / f"{locale}.json"
+
+
+def write_compiled_templates(target: Path) -> list[Path]:
+    """The templates as Python modules, which the renderer loads where it finds them."""
+    return compile_templates(target, SPEECH_TEMPLATES_DIR)
