@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from skill.alexa.limits import MAX_AUDIO_TAGS, MAX_BREAK_MS, MAX_SSML_CHARS
 from skill.alexa.ssml import (
     BREAK_STRENGTH_MS,
     attribute_name,
@@ -17,14 +18,6 @@ from skill.alexa.ssml import (
     parse_time_ms,
     parse_wrapped,
 )
-
-# --- Alexa limits. ---
-# Longest <break time>, in milliseconds ("10s" or "10000ms").
-MAX_BREAK_MS = 10_000
-# Longest outputSpeech Alexa accepts, counted over the whole SSML string, tags included.
-MAX_SSML_CHARS = 8_000
-# Most <audio> elements allowed in one response.
-MAX_AUDIO_TAGS = 5
 
 _EMPHASIS_LEVELS = frozenset({"strong", "moderate", "reduced"})
 _LANG_LOCALES = frozenset(
