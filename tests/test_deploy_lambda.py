@@ -13,6 +13,7 @@ import json
 import random
 import subprocess
 import sys
+import tomllib
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
+from skill.coach.catalog import load_catalog
 from skill.coach.speech import SpeechRenderer
 from skill.coach.step_coach import StepCoach
 from skill.deploy import lambda_package, project, sources
@@ -165,8 +167,10 @@ def test_the_zip_answers_in_isolation_as_the_skill_does(unzipped: Path, dynalite
     assert not {"flask", "werkzeug", "gunicorn", "cryptography"} & imported
     assert "skill.serve.verification" not in result["modules"]
     assert "skill.serve.app" not in result["modules"]
-    # The templates came precompiled (jinja2.ModuleLoader's package), not compiled here.
+    # The templates came precompiled (jinja2.ModuleLoader's package), not compiled here,
+    # and the content from its JSON twins, not through tomllib.
     assert any(name.startswith("_jinja2_module_templates_") for name in result["modules"])
+    assert "tomllib" not in result["modules"]
     # Nothing was written into the code folder (Lambda's is read-only).
     assert sorted(p.relative_to(unzipped) for p in unzipped.rglob("*")) == before
 
@@ -186,6 +190,20 @@ def test_the_zip_holds_the_handler_its_data_and_no_web_code(built: project.Built
         assert not [name for name in names if name.startswith(shell)]
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     assert len(names) == len(set(names))
+
+
+def test_the_packaged_content_twins_hold_what_the_toml_files_hold(built: project.Built) -> None:
+    content = built.root / "lambda" / sources.CONTENT
+    tomls = sorted(content.glob("*.toml"))
+    assert [path.name for path in tomls] == sorted(
+        p.name for p in sources.CONTENT_DIR.glob("*.toml")
+    )
+    for path in tomls:
+        with path.open("rb") as handle:
+            assert json.loads(path.with_suffix(".json").read_text("utf-8")) == tomllib.load(handle)
+    assert load_catalog(content / "catalog.toml") == load_catalog(
+        sources.CONTENT_DIR / "catalog.toml"
+    )
 
 
 def test_compiled_dependencies_are_for_lambda_not_this_machine(built: project.Built) -> None:

@@ -26,7 +26,6 @@ reported as long as the history reaches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
@@ -63,8 +62,7 @@ class ResumePoint(NamedTuple):
     saved_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ProgressSummary:
+class ProgressSummary(NamedTuple):
     """What the coach can tell a user about their training so far."""
 
     last_workout: Completion | None

@@ -24,9 +24,8 @@ import html
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
@@ -39,8 +38,7 @@ _LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 LIBRARIES = {"_phrases.ssml.j2": "phrases", "_lib.ssml.j2": "lib"}
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(NamedTuple):
     speech: str  # full SSML, <speak>...</speak>
     reprompt: str | None  # full SSML, or None where the template has no reprompt
     card_title: str

@@ -5,7 +5,7 @@ imports from ``skill.lambda_function`` through the source (every ``import``, als
 functions, but not under ``if TYPE_CHECKING:``), so the web endpoint, the signature
 verifier and the local runner stay out, and with them flask, gunicorn and cryptography.
 The speech templates go in as sources and, precompiled, as Python modules (no Jinja
-compilation on a cold start).
+compilation on a cold start); the content TOML files with a JSON twin (no tomllib).
 
 Dependencies are wheels for Lambda's platform, not this machine's: ``pip install
 --platform manylinux2014_<arch> --implementation cp --python-version <runtime>
@@ -193,6 +193,8 @@ def write_code(destination: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         written.append(relative)
+    for twin in sources.write_content_json(destination / sources.CONTENT):
+        written.append(twin.relative_to(destination))
     for folder in sources.write_compiled_templates(destination / sources.COMPILED_TEMPLATES):
         written.extend(path.relative_to(destination) for path in sorted(folder.iterdir()))
     requirements_file = destination / "requirements.txt"

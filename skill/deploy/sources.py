@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from skill.coach import content_files
 from skill.coach.catalog import Catalog, default_catalog
 from skill.coach.language import language_data
 from skill.coach.speech import compile_templates
@@ -31,6 +32,8 @@ PACKAGE_DIR = PROJECT_DIR / PACKAGE
 
 # Data the Lambda path reads at run time (relative to the project), shipped beside the code.
 RUNTIME_DATA_DIRS: tuple[Path, ...] = (CONTENT_DIR, SPEECH_TEMPLATES_DIR)
+# Where the package's content files are (relative to the project, as in the zip).
+CONTENT = CONTENT_DIR.relative_to(PROJECT_DIR)
 # Where the package's precompiled templates go (relative to the project, as in the zip).
 COMPILED_TEMPLATES = COMPILED_TEMPLATES_DIR.relative_to(PROJECT_DIR)
 
@@ -51,3 +54,8 @@ def interaction_model_file(locale: str) -> Path:
 def write_compiled_templates(target: Path) -> list[Path]:
     """The templates as Python modules, which the renderer loads where it finds them."""
     return compile_templates(target, SPEECH_TEMPLATES_DIR)
+
+
+def write_content_json(folder: Path) -> list[Path]:
+    """A JSON twin of each content TOML file in ``folder``, which the coach reads instead."""
+    return [content_files.write_json(path) for path in sorted(folder.glob("*.toml"))]
