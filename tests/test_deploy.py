@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import subprocess
+import sys
 import uuid
 from enum import Enum
 from typing import Any
@@ -408,6 +409,26 @@ def test_a_failed_download_is_one_line_naming_pips_error(tmp_path, monkeypatch, 
     assert main(["--out", str(tmp_path / "out")]) == 1
     error = capsys.readouterr().err
     assert error.startswith("skill.deploy: pip could not download") and error.count("\n") == 1
+
+
+def test_bytecode_goes_in_only_for_the_building_python(tmp_path) -> None:
+    tag = sys.implementation.cache_tag
+    (tmp_path / "__pycache__").mkdir()
+    for name in (
+        "coach.py",
+        f"__pycache__/coach.{tag}.pyc",
+        f"__pycache__/coach.{tag}.opt-1.pyc",
+        "__pycache__/coach.cpython-313.pyc",
+        "stray.pyc",
+    ):
+        (tmp_path / name).write_text("x")  # fmt: skip
+    plain = [name for name, _ in lambda_package._zip_entries([tmp_path], bytecode=False)]
+    assert plain == ["coach.py"]
+    with_bytecode = [name for name, _ in lambda_package._zip_entries([tmp_path], bytecode=True)]
+    assert with_bytecode == [f"__pycache__/coach.{tag}.pyc", "coach.py"]
+    assert lambda_package.Target(lambda_package.BUILD_RUNTIME).ships_bytecode
+    other = next(r for r in lambda_package.RUNTIMES if r != lambda_package.BUILD_RUNTIME)
+    assert not lambda_package.Target(other).ships_bytecode
 
 
 def test_a_zip_over_lambdas_limit_is_refused(tmp_path, monkeypatch) -> None:

@@ -17,7 +17,7 @@ import tomllib
 import uuid
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import boto3
@@ -171,7 +171,8 @@ def test_the_zip_answers_in_isolation_as_the_skill_does(unzipped: Path, dynalite
     # and the content from its JSON twins, not through tomllib.
     assert any(name.startswith("_jinja2_module_templates_") for name in result["modules"])
     assert "tomllib" not in result["modules"]
-    # Nothing was written into the code folder (Lambda's is read-only).
+    # Nothing was written into the code folder (Lambda's is read-only): the shipped
+    # bytecode was valid, or this interpreter would have written its own.
     assert sorted(p.relative_to(unzipped) for p in unzipped.rglob("*")) == before
 
 
@@ -188,8 +189,20 @@ def test_the_zip_holds_the_handler_its_data_and_no_web_code(built: project.Built
     assert "skill/app.py" not in names
     for shell in ("skill/serve/app.py", "skill/serve/verification.py", "skill/local/"):
         assert not [name for name in names if name.startswith(shell)]
-    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     assert len(names) == len(set(names))
+    bytecode = {name for name in names if name.endswith(".pyc")}
+    if not lambda_package.Target().ships_bytecode:
+        assert not bytecode
+        return
+    tag = sys.implementation.cache_tag
+    modules = [name for name in names if name.endswith(".py")]
+
+    def pyc(module: str) -> str:
+        path = PurePosixPath(module)
+        return str(path.parent / "__pycache__" / f"{path.stem}.{tag}.pyc")
+
+    # one .pyc beside every module, templates included, and nothing else
+    assert bytecode == {pyc(name) for name in modules}
 
 
 def test_the_packaged_content_twins_hold_what_the_toml_files_hold(built: project.Built) -> None:
@@ -217,17 +230,11 @@ def test_compiled_dependencies_are_for_lambda_not_this_machine(built: project.Bu
 
 
 def test_the_zip_is_reproducible(built: project.Built, tmp_path: Path) -> None:
+    """Built again (code copied, templates and bytecode compiled anew): the same bytes."""
     assert built.zip_path is not None
     again = tmp_path / "again.zip"
-    lambda_package.write_zip(again, [built.root / "lambda", *_dependency_folders()])
+    lambda_package.build_lambda_zip(tmp_path / "lambda", again, lambda_package.Target(), BUILD_DIR)
     assert again.read_bytes() == built.zip_path.read_bytes()
-
-
-def _dependency_folders() -> list[Path]:
-    installed = lambda_package.install_dependencies(
-        lambda_package.requirements(), lambda_package.Target(), BUILD_DIR
-    )
-    return [installed]
 
 
 def test_the_project_is_what_ask_deploy_reads(built: project.Built) -> None:

@@ -12,16 +12,23 @@ Dependencies are wheels for Lambda's platform, not this machine's: ``pip install
 --only-binary=:all:``. The wheels are kept under ``build/`` so a rebuild needs no network,
 and the zip is byte-for-byte reproducible (sorted entries, fixed timestamps), so the ASK
 CLI's change detection sees only real changes.
+
+Where the target runtime is the building Python's own version, every module also goes in
+as bytecode: Lambda's /var/task is read-only, so without it each cold start compiles
+the skill, Jinja, botocore and the SDK from source (twice the time of the rest).
 """
 
 from __future__ import annotations
 
 import ast
+import compileall
 import hashlib
 import importlib.metadata
+import py_compile
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,9 +36,13 @@ from pathlib import Path
 
 from skill.deploy import sources
 
-# The Lambda runtime the zip is built for, and the choices offered.
-DEFAULT_RUNTIME = "python3.13"
-RUNTIMES = ("python3.12", "python3.13", "python3.14")
+# The Lambda runtimes offered: those AWS supports and has not deprecated (cfn-lint's
+# lifecycle data: python3.11 is deprecated on 2027-06-30, python3.12 on 2028-10-31).
+RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+# The runtime of the Python that builds: then the zip carries bytecode Lambda can use.
+BUILD_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+# Built for the building Python where Lambda offers it, else the newest widely used one.
+DEFAULT_RUNTIME = BUILD_RUNTIME if BUILD_RUNTIME in RUNTIMES else "python3.13"
 # Lambda architecture -> the manylinux platform tag of its wheels.
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 DEFAULT_ARCHITECTURE = "x86_64"
@@ -78,6 +89,11 @@ class Target:
     @property
     def name(self) -> str:
         return f"{self.runtime}-{self.architecture}"
+
+    @property
+    def ships_bytecode(self) -> bool:
+        """Whether the zip carries .pyc files: only this Python's bytecode can be written."""
+        return self.runtime == BUILD_RUNTIME
 
 
 # The code ------------------------------------------------------------------------------
@@ -276,14 +292,14 @@ def _last_line(result: subprocess.CompletedProcess[str]) -> str:
 # The zip -------------------------------------------------------------------------------
 
 
-def _zip_entries(roots: Iterable[Path]) -> list[tuple[str, Path]]:
+def _zip_entries(roots: Iterable[Path], bytecode: bool) -> list[tuple[str, Path]]:
     entries: dict[str, Path] = {}
     for root in roots:
         for path in root.rglob("*"):
             relative = path.relative_to(root)
             if (
                 path.is_file()
-                and not _skipped(relative)
+                and (not _skipped(relative) or (bytecode and _is_bytecode(relative)))
                 and relative.parts[0] not in _SKIPPED_TOP_LEVEL
                 and relative.name != ".complete"
             ):
@@ -291,12 +307,44 @@ def _zip_entries(roots: Iterable[Path]) -> list[tuple[str, Path]]:
     return sorted(entries.items())
 
 
-def write_zip(zip_path: Path, roots: Iterable[Path]) -> int:
-    """A reproducible zip of the folders' files (the first folder wins a clash); its size."""
+def _is_bytecode(relative: Path) -> bool:
+    """This interpreter's .pyc of a module, where the import system looks for it."""
+    return (
+        relative.parent.name == "__pycache__"
+        and relative.name.endswith(f".{sys.implementation.cache_tag}.pyc")
+        and relative.name.count(".") == 2  # not an optimized .opt-1.pyc
+    )
+
+
+def compile_bytecode(root: Path) -> None:
+    """Write the .pyc of every module under ``root``, checked by nothing but their presence.
+
+    Lambda's /var/task is read-only, so a zip without bytecode compiles every module on
+    every cold start. Hash-based, unchecked .pyc files stay valid whatever timestamps the
+    zip gives the sources (its entries all say 1980), and name /var/task in tracebacks.
+    """
+    with warnings.catch_warnings():  # the SDK's invalid escapes warn, even made errors
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        compiled = compileall.compile_dir(
+            root,
+            quiet=1,
+            ddir="/var/task",
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+    if not compiled:
+        raise PackageError(f"could not compile the modules under {root} to bytecode")
+
+
+def write_zip(zip_path: Path, roots: Iterable[Path], *, bytecode: bool = False) -> int:
+    """A reproducible zip of the folders' files (the first folder wins a clash); its size.
+
+    With ``bytecode``, this Python's .pyc files go in beside their modules.
+    """
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     partial = zip_path.with_suffix(".partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for name, path in _zip_entries(roots):
+        for name, path in _zip_entries(roots, bytecode):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIMESTAMP)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
@@ -312,4 +360,7 @@ def build_lambda_zip(code_dir: Path, zip_path: Path, target: Target, build_dir: 
     """Write the code into ``code_dir`` and the deployable zip to ``zip_path``; its size."""
     write_code(code_dir)
     dependencies = install_dependencies(requirements(), target, build_dir)
-    return write_zip(zip_path, [code_dir, dependencies])
+    if target.ships_bytecode:
+        for root in (code_dir, dependencies):
+            compile_bytecode(root)
+    return write_zip(zip_path, [code_dir, dependencies], bytecode=target.ships_bytecode)
