@@ -58,9 +58,13 @@ def launch(handler_input):
 
 lambda_handler = builder.lambda_handler()
 '''
-# Runs in the measured interpreter: import the handler, answer one request, report.
+# Runs in the measured interpreter: import the handler, answer one request, report. With
+# RUNTIME_IMPORTS set, it first imports what Lambda's Python runtime (awslambdaric's
+# bootstrap.py) has imported before it imports any handler, so both skills get them free.
 CHILD = """
-import json, sys, time
+import json, os, sys, time
+if os.environ.get("RUNTIME_IMPORTS"):
+    import importlib, logging, traceback
 started = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 module = __import__(sys.argv[2], fromlist=["lambda_handler"])
@@ -243,8 +247,12 @@ def _instructions(row: Row, floor: Row) -> str:
     return f"{row.instructions / 1e6:.0f} M | {row.instructions / floor.instructions:.2f}x"
 
 
-def environment_for(store: str, dynamodb_endpoint: str | None) -> dict[str, str]:
+def environment_for(
+    store: str, dynamodb_endpoint: str | None, runtime_imports: bool = False
+) -> dict[str, str]:
     environment = {"STEP_COACH_STORE": store, "PATH": os.environ.get("PATH", "")}
+    if runtime_imports:
+        environment["RUNTIME_IMPORTS"] = "1"
     if store == "dynamodb" and dynamodb_endpoint:
         environment.update(
             STEP_COACH_DYNAMODB_ENDPOINT=dynamodb_endpoint,
@@ -264,13 +272,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--instructions", action="store_true", help="also count instructions (valgrind)"
     )
+    parser.add_argument(
+        "--runtime-imports",
+        action="store_true",
+        help="preload what Lambda's runtime imports before the handler (json, logging, ...)",
+    )
     parser.add_argument("--json", action="store_true", help="print the samples as JSON too")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         endpoint = args.dynamodb_endpoint
         if args.store == "dynamodb" and not endpoint:
             endpoint = stack.enter_context(servers.dynalite())
-        environment = environment_for(args.store, endpoint)
+        environment = environment_for(args.store, endpoint, args.runtime_imports)
         rows = measure(args.rounds, environment, sources.PROJECT_DIR / "build", args.instructions)
     print(render(rows, args.store))
     if args.json:

@@ -27,7 +27,7 @@ def test_the_section_gives_both_figures_and_the_ratio_of_the_shipped_zip() -> No
     assert "| 500 M | 1.52x |" in text
     assert (
         "step coach 150 ms, hello floor 100 ms: **1.50x** whole process (target ≤ 1.5x: met)"
-        in (text)
+        in text
     )
     assert "without bytecode 1.75x" in text
 

@@ -160,6 +160,14 @@ def test_the_stack_endpoint_is_left_to_the_deployer_events_included() -> None:
     assert user_config["skillEvents"] == {"subscriptions": list(manifest.SUBSCRIBED_EVENTS)}
 
 
+def test_the_stack_runs_the_architecture_the_wheels_were_built_for() -> None:
+    for architecture in lambda_package.PLATFORMS:
+        target = lambda_package.Target(architecture=architecture)
+        resources = project.ask_resources(Endpoint.lambda_from_stack(), target, "x")
+        user_config = resources["profiles"]["default"]["skillInfrastructure"]["userConfig"]
+        assert user_config["cfn"]["parameters"] == {"LambdaArchitecture": architecture}
+
+
 def test_https_needs_a_certificate_type_alexa_knows() -> None:
     assert Endpoint.https("https://a.example/", "Wildcard").as_manifest() == {
         "uri": "https://a.example/",
@@ -270,7 +278,10 @@ def test_the_function_is_configured_for_the_dynamodb_store() -> None:
         settings.DYNAMODB_TABLE: {"Ref": "UsersTable"},
         settings.DYNAMODB_REGION: {"Ref": "AWS::Region"},
     }
-    assert function["Architectures"] == [lambda_package.DEFAULT_ARCHITECTURE]
+    assert function["Architectures"] == [{"Ref": "LambdaArchitecture"}]
+    architecture = template()["Parameters"]["LambdaArchitecture"]
+    assert architecture["Default"] == lambda_package.DEFAULT_ARCHITECTURE
+    assert architecture["AllowedValues"] == list(lambda_package.PLATFORMS)
     trigger = resources["AlexaSkillsKitPermission"]["Properties"]
     assert trigger["Principal"] == "alexa-appkit.amazon.com"
     assert trigger["EventSourceToken"] == {"Ref": "SkillId"}  # this skill only

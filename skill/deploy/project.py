@@ -79,6 +79,8 @@ def ask_resources(endpoint: Endpoint, target: lambda_package.Target, aws_region:
                 "handler": sources.LAMBDA_HANDLER,
                 "templatePath": f"./{TEMPLATE_PATH}",
                 "awsRegion": aws_region,
+                # The stack's function runs on the architecture the wheels were built for.
+                "cfn": {"parameters": {"LambdaArchitecture": target.architecture}},
                 # The deployer writes the stack's function into events.endpoint with these.
                 "skillEvents": {"subscriptions": list(manifest.SUBSCRIBED_EVENTS)},
             },
