@@ -1,7 +1,9 @@
 """``python -m bench``: measure everything and print one table (``--write`` keeps it).
 
 Phases: the endpoint under wrk (skill vs bare Flask, verification off and on), the skill
-core in process (per request type, cold start) and the local runner. ``--quick`` runs each
+core in process (per request type, cold start), the packaged Lambda handler's cold start
+against a hello-skill floor, the local runner, and speech input (accuracy clean and in
+noise, false accepts, real-time factor, latency). ``--quick`` runs each
 phase for a few seconds. The exit status is 1 when any request under load failed (non-2xx
 or a socket error); the throughput and latency targets are reported, not enforced.
 """
@@ -9,15 +11,17 @@ or a socket error); the throughput and latency targets are reported, not enforce
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import endpoint, inprocess, machine, report
+from bench import coldstart, endpoint, hearing, inprocess, machine, report
 from bench import runner as runner_bench
 from skill.coach.step_coach import StepCoach
+from skill.settings import PROJECT_DIR
 
-PHASES = ("endpoint", "inprocess", "runner")
+PHASES = ("endpoint", "inprocess", "coldstart", "runner", "hearing")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -61,11 +65,22 @@ def measure(args: argparse.Namespace) -> report.Results:
         results.parts = inprocess.parts(coach, max(10, number // 10))
         results.verification = inprocess.verification(coach, number)
         results.cold_start = inprocess.cold_start(3 if quick else 5)
+    if "coldstart" in phases:
+        print("bench: Lambda cold start (packaged zip vs hello floor) ...", file=sys.stderr)
+        results.lambda_cold_start = coldstart.measure(
+            rounds=3 if quick else 7,
+            environment=coldstart.environment_for("none", None),
+            build_dir=PROJECT_DIR / "build",
+            instructions=not quick and shutil.which("valgrind") is not None,
+        )
     if "runner" in phases:
         print("bench: local runner ...", file=sys.stderr, flush=True)
         results.runner = runner_bench.measure(
             rounds=2 if quick else 5, one_shot_runs=1 if quick else 3
         )
+    if "hearing" in phases:
+        print("bench: speech input (held-out voices and phrasings) ...", file=sys.stderr)
+        results.hearing = hearing.run(quick)
     return results
 
 

@@ -101,7 +101,7 @@ def non_commands(count_chatter: int) -> list[tuple[str, np.ndarray]]:
 def run(quick: bool = False) -> dict[str, object]:
     nlu = LocalNLU.for_locale("en-US")
     recognizer = Recognizer("en-US")
-    phrases = held_out_phrases(2 if quick else 5)
+    phrases = held_out_phrases(1 if quick else 3)
     print(f"bench.hearing: synthesizing {len(phrases) * len(VOICES)} commands ...", file=sys.stderr)
     samples = [
         Sample(text, voice, synthesis.pad(synthesis.flite(text, voice)))

@@ -10,6 +10,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import coldstart, hearing
 from bench.endpoint import CASES, LoadSettings, WrkResult, median_run
 from bench.inprocess import ColdStart, Timing
 from bench.machine import MachineInfo
@@ -36,6 +37,8 @@ class Results:
     verification: Timing | None
     cold_start: ColdStart | None
     runner: RunnerReport | None
+    lambda_cold_start: list[coldstart.Row] | None = None
+    hearing: dict[str, object] | None = None  # bench.hearing.run's results
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -170,6 +173,26 @@ def inprocess_section(results: Results) -> list[str]:
     return lines
 
 
+def lambda_cold_start_section(rows: list[coldstart.Row]) -> list[str]:
+    counted = " and, under callgrind, the instructions of one more" if rows[0].instructions else ""
+    return [
+        "### Lambda cold start",
+        "",
+        "The packaged zip (`./dev package`), unzipped, in fresh isolated interpreters "
+        "(`python -I -S`, only that folder importable) importing the handler and answering "
+        "one LaunchRequest (store none), alternating round by round with the smallest "
+        "ask-sdk-core skill (one LaunchRequest handler) from the same folder: medians of "
+        f"{len(rows[0].samples)} processes{counted}. *.pyc (as shipped)* is the zip as built "
+        "for the building Python's runtime; *no .pyc* is a zip for another runtime, compiled "
+        "from source on every cold start (Lambda's /var/task is read-only).",
+        "",
+        *coldstart.table(rows),
+        "",
+        f"- {coldstart.summary(rows)}; without bytecode "
+        f"{coldstart.ratio(rows, bytecode=False):.2f}x",
+    ]
+
+
 def runner_section(report: RunnerReport) -> list[str]:
     lines = [
         "### Local runner",
@@ -217,8 +240,13 @@ def render(results: Results) -> str:
         lines += [*endpoint_section(results), ""]
     if results.request_types:
         lines += [*inprocess_section(results), ""]
+    if results.lambda_cold_start:
+        lines += [*lambda_cold_start_section(results.lambda_cold_start), ""]
     if results.runner:
         lines += [*runner_section(results.runner), ""]
+    if results.hearing:
+        lines += ["### Speech input (local runner, `--listen` / `--hear`)", ""]
+        lines += [hearing.table(results.hearing), ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 

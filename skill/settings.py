@@ -16,6 +16,9 @@ PROJECT_DIR = PACKAGE_DIR.parent
 CONTENT_DIR = PACKAGE_DIR / "coach" / "content"
 SCREENS_DIR = PACKAGE_DIR / "coach" / "screens"
 SPEECH_TEMPLATES_DIR = PROJECT_DIR / "speech_templates"
+# The templates compiled to Python modules, one folder per locale: written into the Lambda
+# package by skill.deploy (a checkout has none, so it renders from the sources).
+COMPILED_TEMPLATES_DIR = PROJECT_DIR / "speech_templates_compiled"
 INTERACTION_MODELS_DIR = PROJECT_DIR / "interaction_models"
 DATA_DIR = PROJECT_DIR / "var"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import jinja2
 import pytest
 
 from skill.alexa.ssml_rules import validate_alexa_ssml
@@ -13,7 +14,14 @@ from skill.coach.catalog import default_catalog
 from skill.coach.interaction_model import build_model, model_path, render_model
 from skill.coach.language import language_data
 from skill.coach.pacing import PACES
-from skill.coach.speech import TEMPLATE_SUFFIX, SpeechRenderer, locale_chain
+from skill.coach.speech import (
+    LIBRARIES,
+    TEMPLATE_SUFFIX,
+    SpeechRenderer,
+    compile_templates,
+    locale_chain,
+)
+from skill.coach.step_coach import StepCoach
 from skill.settings import SPEECH_TEMPLATES_DIR
 from tests.support import alexa
 from tests.support.apl import check_document
@@ -149,25 +157,25 @@ def test_templates_are_strict_and_escape_markup(renderer: SpeechRenderer) -> Non
 
 
 # --- every response on every path -------------------------------------------------------
-def test_every_response_on_every_path_is_valid_alexa_output(coach) -> None:
+@pytest.fixture(scope="module")
+def swept() -> list[tuple[str, dict, dict]]:
+    """The sweep answered from the template sources, with a fresh seeded renderer."""
+    coach = StepCoach(renderer=SpeechRenderer(compiled=None, rng=random.Random(3)))
+    return [(where, request, coach.handle(request)) for where, request in alexa.sweep()]
+
+
+def test_every_response_on_every_path_is_valid_alexa_output(swept) -> None:
     """Every request in every state, pace and locale: valid SSML, reprompt, card, sizes."""
-    checked = 0
-    for attributes in alexa.sweep_states():
-        for locale in ("en-US", "en-GB") if attributes == {} else ("en-US",):
-            for name, spec in alexa.sweep_requests():
-                request = alexa.envelope(attributes=attributes, locale=locale, **spec)
-                response = coach.handle(request)
-                body = response["response"]
-                where = f"{name} in {attributes}"
-                ssml = body["outputSpeech"]["ssml"]
-                assert validate_alexa_ssml(ssml) == [], where
-                assert len(ssml) < 8000, where
-                assert len(json.dumps(response).encode()) < MAX_RESPONSE_BYTES, where
-                assert body["card"]["content"] and body["card"]["title"], where
-                if not body.get("shouldEndSession"):
-                    assert validate_alexa_ssml(body["reprompt"]["outputSpeech"]["ssml"]) == []
-                checked += 1
-    assert checked > 5000
+    for where, _, response in swept:
+        body = response["response"]
+        ssml = body["outputSpeech"]["ssml"]
+        assert validate_alexa_ssml(ssml) == [], where
+        assert len(ssml) < 8000, where
+        assert len(json.dumps(response).encode()) < MAX_RESPONSE_BYTES, where
+        assert body["card"]["content"] and body["card"]["title"], where
+        if not body.get("shouldEndSession"):
+            assert validate_alexa_ssml(body["reprompt"]["outputSpeech"]["ssml"]) == []
+    assert len(swept) > 5000
 
 
 def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
@@ -205,3 +213,17 @@ def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
                 assert check_document(directive["document"], directive["datasources"]) == []
                 checked += 1
     assert checked > 200
+
+
+def test_precompiled_templates_answer_byte_for_byte_as_the_sources(swept, tmp_path) -> None:
+    """The Lambda package's precompiled templates: the whole sweep, identical bytes."""
+    folders = compile_templates(tmp_path)
+    assert sorted(folder.name for folder in folders) == SpeechRenderer().locales()
+    for folder in folders:  # every template of the locale's chain, libraries included
+        assert len(list(folder.glob("tmpl_*.py"))) == len(SpeechRenderer().keys) + len(LIBRARIES)
+    compiled = SpeechRenderer(compiled=tmp_path, rng=random.Random(3))
+    from_modules = StepCoach(renderer=compiled)
+    for where, request, expected in swept:
+        assert json.dumps(from_modules.handle(request)) == json.dumps(expected), where
+    loaders = {type(environment.loader) for environment in compiled._environments.values()}
+    assert loaders == {jinja2.ModuleLoader}

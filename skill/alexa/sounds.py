@@ -8,9 +8,9 @@ reader gives each its time, so a paced set's timing includes its sounds.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 
+from skill import content_files
 from skill.settings import CONTENT_DIR
 
 SOUND_LIBRARY_PREFIX = "soundbank://soundlibrary/"
@@ -19,16 +19,14 @@ SOUND_LIBRARY_PREFIX = "soundbank://soundlibrary/"
 @cache
 def sound_library() -> dict[str, int]:
     """Sound Library URL -> duration in milliseconds, for every earcon the content names."""
-    with (CONTENT_DIR / "earcons.toml").open("rb") as handle:
-        earcons = tomllib.load(handle)["earcons"]
+    earcons = content_files.load(CONTENT_DIR / "earcons.toml")["earcons"]
     return {earcon["src"]: int(earcon["duration_ms"]) for earcon in earcons}
 
 
 @cache
 def earcon_urls() -> dict[str, str]:
     """Earcon id ("set_start", "interval_end", "workout_end") -> its Sound Library URL."""
-    with (CONTENT_DIR / "earcons.toml").open("rb") as handle:
-        earcons = tomllib.load(handle)["earcons"]
+    earcons = content_files.load(CONTENT_DIR / "earcons.toml")["earcons"]
     return {earcon["id"]: earcon["src"] for earcon in earcons}
 
 

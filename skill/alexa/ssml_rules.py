@@ -11,6 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from skill.alexa import sounds
+from skill.alexa.limits import MAX_AUDIO_MS, MAX_AUDIO_TAGS, MAX_BREAK_MS, MAX_SSML_CHARS
 from skill.alexa.ssml import (
     BREAK_STRENGTH_MS,
     attribute_name,
@@ -18,18 +19,6 @@ from skill.alexa.ssml import (
     parse_time_ms,
     parse_wrapped,
 )
-
-# --- Alexa limits. ---
-# Longest <break time>, in milliseconds ("10s" or "10000ms").
-MAX_BREAK_MS = 10_000
-# Longest outputSpeech Alexa accepts, counted over the whole SSML string, tags included.
-MAX_SSML_CHARS = 8_000
-# Most <audio> elements allowed in one response.
-MAX_AUDIO_TAGS = 5
-# Longest total audio in one response, in milliseconds. The SSML reference allows 240 s
-# in outputSpeech and 90 s in a reprompt; older copies say 90 s for the whole response.
-# The stricter reading holds for both (five earcons come to under 8 s).
-MAX_AUDIO_MS = 90_000
 
 _EMPHASIS_LEVELS = frozenset({"strong", "moderate", "reduced"})
 _LANG_LOCALES = frozenset(

@@ -7,18 +7,17 @@ value itself, so a word is never listed twice.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from typing import Any
 
+from skill import content_files
 from skill.coach.words import normalise
 from skill.settings import CONTENT_DIR
 
 
 @cache
 def language_data(language: str = "en") -> dict[str, Any]:
-    with (CONTENT_DIR / f"language_{language}.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return content_files.load(CONTENT_DIR / f"language_{language}.toml")
 
 
 def language_of(locale: str) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
-from skill.alexa.ssml_rules import MAX_AUDIO_TAGS, MAX_BREAK_MS
+from skill.alexa.limits import MAX_AUDIO_TAGS, MAX_BREAK_MS
 from skill.coach.catalog import PlanStep
 
 PACES = ("slow", "normal", "fast")
@@ -25,8 +26,7 @@ REMINDERS = (60, 45, 30, 20, 10)
 FINAL_COUNTDOWN = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Beat:
+class Beat(NamedTuple):
     """One event of a paced set: ``kind`` is what to say (or "pause"), ``value`` its number."""
 
     kind: str

@@ -26,7 +26,6 @@ reported as long as the history reaches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
@@ -63,8 +62,7 @@ class ResumePoint(NamedTuple):
     saved_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ProgressSummary:
+class ProgressSummary(NamedTuple):
     """What the coach can tell a user about their training so far."""
 
     last_workout: Completion | None
@@ -247,10 +245,12 @@ def _parse_stamp(value: object) -> str | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-        # The year is checked in UTC, as stored: 1970-01-01T00:00+14:00 is in 1969.
-        if parsed.utcoffset() is None or parsed.astimezone(UTC).year not in YEARS:
+        if parsed.utcoffset() is None:
             return None
-        return _stamp(parsed)
+        # The year is judged in UTC, as the stamp is kept: 1970-01-01T00:00+14:00 is 1969
+        # there, and a normalised record must normalise to itself.
+        stamp = parsed.astimezone(UTC)
+        return stamp.isoformat(timespec="seconds") if stamp.year in YEARS else None
     except (ValueError, OverflowError):
         return None
 

@@ -8,6 +8,11 @@ locale and are globals (``lib``, ``phrases``) in every template. Locales fall ba
 the exact locale to its language to English (``en-GB`` -> ``en``), file by file, so a
 locale only overrides what it says differently.
 
+Where a folder of precompiled templates exists (the Lambda package has one, written by
+:func:`compile_templates` at package time), they are loaded as Python modules instead:
+the same code Jinja would generate on first use, without the lexing and code generation a
+cold start would otherwise pay. A checkout has none and renders from the sources.
+
 The environment is strict (a missing value is an error, never empty speech) and
 XML-autoescaped (a slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as
 text, never interpreted as SSML).
@@ -19,15 +24,14 @@ import html
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
 from skill.alexa.sounds import earcon_urls
 from skill.alexa.ssml import SENTENCE_PAUSE_MS, estimated_speech_ms
-from skill.settings import SPEECH_TEMPLATES_DIR
+from skill.settings import COMPILED_TEMPLATES_DIR, SPEECH_TEMPLATES_DIR
 
 DEFAULT_LANGUAGE = "en"
 TEMPLATE_SUFFIX = ".ssml.j2"
@@ -36,8 +40,7 @@ _LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 LIBRARIES = {"_phrases.ssml.j2": "phrases", "_lib.ssml.j2": "lib", "_screen.ssml.j2": "screen"}
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(NamedTuple):
     speech: str  # full SSML, <speak>...</speak>
     reprompt: str | None  # full SSML, or None where the template has no reprompt
     card_title: str
@@ -55,6 +58,48 @@ def locale_chain(locale: str | None) -> list[str]:
     if DEFAULT_LANGUAGE not in chain:
         chain.append(DEFAULT_LANGUAGE)
     return chain
+
+
+def _chain_on_disk(root: Path, locale: str | None) -> tuple[str, ...]:
+    """The locale folders under ``root`` a locale renders from, most specific first."""
+    return tuple(name for name in locale_chain(locale) if (root / name).is_dir()) or (
+        DEFAULT_LANGUAGE,
+    )
+
+
+def _new_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    """The one configuration templates are compiled and rendered with."""
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def compile_templates(target: Path, root: Path = SPEECH_TEMPLATES_DIR) -> list[Path]:
+    """Compile each locale folder's templates (fallbacks included) into ``target/<locale>``.
+
+    Each folder holds what the renderer would compile for that locale: the module of every
+    template the locale's chain finds, named as :class:`jinja2.ModuleLoader` looks it up.
+    A syntax error stops the build rather than leaving a template out.
+    """
+    folders = []
+    for locale in sorted(p.name for p in root.iterdir() if p.is_dir()):
+        chain = _chain_on_disk(root, locale)
+        environment = _new_environment(jinja2.FileSystemLoader([root / name for name in chain]))
+        folder = target / chain[0]
+        environment.compile_templates(
+            folder,
+            filter_func=lambda name: name.endswith(TEMPLATE_SUFFIX),
+            zip=None,
+            ignore_errors=False,
+        )
+        folders.append(folder)
+    return folders
 
 
 def _squash(markup: str) -> str:
@@ -148,9 +193,14 @@ class SpeechRenderer:
     """
 
     def __init__(
-        self, root: Path = SPEECH_TEMPLATES_DIR, *, rng: random.Random | None = None
+        self,
+        root: Path = SPEECH_TEMPLATES_DIR,
+        *,
+        compiled: Path | None = COMPILED_TEMPLATES_DIR,
+        rng: random.Random | None = None,
     ) -> None:
         self.root = root
+        self.compiled = compiled  # precompiled templates, used where a locale's folder exists
         self.rng = rng or random.Random()
         self._environments: dict[tuple[str, ...], jinja2.Environment] = {}
         self._by_locale: dict[str | None, jinja2.Environment] = {}
@@ -175,20 +225,15 @@ class SpeechRenderer:
         return environment
 
     def _build_environment(self, locale: str | None) -> jinja2.Environment:
-        chain = tuple(name for name in locale_chain(locale) if (self.root / name).is_dir()) or (
-            DEFAULT_LANGUAGE,
-        )
+        chain = _chain_on_disk(self.root, locale)
         environment = self._environments.get(chain)
         if environment is None:
-            environment = jinja2.Environment(
-                loader=jinja2.FileSystemLoader([self.root / name for name in chain]),
-                autoescape=True,
-                undefined=jinja2.StrictUndefined,
-                auto_reload=False,
-                trim_blocks=True,
-                lstrip_blocks=True,
-                keep_trailing_newline=False,
-            )
+            precompiled = self.compiled / chain[0] if self.compiled else None
+            if precompiled is not None and precompiled.is_dir():
+                loader: jinja2.BaseLoader = jinja2.ModuleLoader(precompiled)
+            else:
+                loader = jinja2.FileSystemLoader([self.root / name for name in chain])
+            environment = _new_environment(loader)
             environment.globals["pick"] = _pick(self.rng)
             environment.globals["sound_urls"] = earcon_urls()
             for file_name, global_name in LIBRARIES.items():  # _lib uses phrases: order matters

@@ -9,7 +9,7 @@ lost its place instead of raising.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from skill.coach.catalog import Catalog
 from skill.coach.pacing import DEFAULT_PACE, PACES
@@ -19,8 +19,7 @@ STATE_VERSION = 1
 MAX_TOKEN_LENGTH = 100
 
 
-@dataclass(frozen=True, slots=True)
-class Offer:
+class Offer(NamedTuple):
     """What a "yes" would start: a workout from its first step or from a saved step."""
 
     workout: str

@@ -17,8 +17,6 @@ from typing import Any
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
-from ask_sdk_model.dialog import ElicitSlotDirective
-from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard
 
 from skill.alexa.ids import person_id_of, person_key, user_id_of
@@ -82,6 +80,10 @@ class Turn:
         if slot is None or not slot.value:
             return None, None
         spoken = str(slot.value)
+        # Loaded with the slot's resolutions, so importing it here costs nothing; at the
+        # top it would cost every cold start, whose launch has no slots.
+        from ask_sdk_model.slu.entityresolution import StatusCode
+
         for authority in (
             getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []
         ):
@@ -169,6 +171,9 @@ class Turn:
         else:
             builder.ask(rendered.reprompt or rendered.speech)
         if elicit:
+            # The dialog models (14 modules) only when a slot is asked for, not on launch.
+            from ask_sdk_model.dialog import ElicitSlotDirective
+
             request = self.handler_input.request_envelope.request
             builder.add_directive(
                 ElicitSlotDirective(slot_to_elicit=elicit, updated_intent=request.intent)

@@ -6,7 +6,7 @@ Not a test module; tests and benchmarks import it as ``from tests.support import
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -112,6 +112,7 @@ def turn_request(turn: Mapping[str, Any], attributes: Mapping[str, Any], new: bo
         attributes=turn.get("attributes", attributes),
         new=new,
         locale=turn.get("locale", "en-US"),
+        screen=turn.get("on_screen", False),
     )
 
 
@@ -163,3 +164,12 @@ def sweep_requests() -> list[tuple[str, dict]]:
         ("pace!", _ask("SetPaceIntent", pace="sideways")),
         *[(name, _ask(f"AMAZON.{name}Intent")) for name in builtins],
     ]
+
+
+def sweep() -> Iterator[tuple[str, dict]]:
+    """Every request of the sweep in every state (both locales when there is no state)."""
+    for attributes in sweep_states():
+        for locale in ("en-US", "en-GB") if attributes == {} else ("en-US",):
+            for name, spec in sweep_requests():
+                where = f"{name} in {locale} {attributes}"
+                yield where, envelope(attributes=attributes, locale=locale, **spec)
