@@ -81,37 +81,29 @@ class Exchange:
     @classmethod
     def reprompted(cls, reprompt: str) -> Exchange:
         """Silence after the coach spoke: Alexa plays the reprompt; nothing is sent."""
-        return cls(
-            utterance="",
-            request_type=None,
-            intent=None,
-            slots={},
-            speech=reprompt,
-            text=plain_text(reprompt),
-            reprompt=reprompt,
-            reprompt_text=plain_text(reprompt),
-            end_session=False,
-            new_session=False,
-            score=None,
-        )
+        return cls._unsent(reprompt, reprompt=reprompt)
 
     @classmethod
     def unheard(cls, confidence: float, apology: str | None) -> Exchange:
         """Speech nobody could make out (or none at all): nothing is sent, as on an Echo."""
+        return cls._unsent(apology, heard="", confidence=confidence)
+
+    @classmethod
+    def _unsent(cls, speech: str | None, reprompt: str | None = None, **heard: Any) -> Exchange:
+        """A turn the runner answers itself, without a request to the skill."""
         return cls(
             utterance="",
             request_type=None,
             intent=None,
             slots={},
-            speech=apology,
-            text=plain_text(apology) if apology else None,
-            reprompt=None,
-            reprompt_text=None,
+            speech=speech,
+            text=plain_text(speech) if speech else None,
+            reprompt=reprompt,
+            reprompt_text=plain_text(reprompt) if reprompt else None,
             end_session=False,
             new_session=False,
             score=None,
-            heard="",
-            confidence=confidence,
+            **heard,
         )
 
     def to_json(self) -> str:
