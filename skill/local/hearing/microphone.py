@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from skill.local.hearing.audio import SAMPLE_RATE, AudioError, Converter
+from skill.local.speaker import SystemClock
 
 if TYPE_CHECKING:
     from skill.local.speaker import Clock
@@ -180,7 +181,7 @@ class ScriptedRoom:
         length_s: float | None = None,
     ) -> None:
         self.sounds = sorted(sounds, key=lambda sound: sound.at)
-        self.clock = clock or _SystemClock()
+        self.clock = clock or SystemClock()
         self.noise = noise
         self.length_s = length_s
         self.start = self.clock.now()
@@ -209,11 +210,3 @@ class ScriptedRoom:
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-class _SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
