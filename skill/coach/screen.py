@@ -19,9 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
-
-from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+from typing import TYPE_CHECKING, Any
 
 from skill.alexa.codec import JsonData
 from skill.alexa.ssml import estimated_speech_ms
@@ -30,6 +28,9 @@ from skill.coach.catalog import Catalog
 from skill.coach.speech import BeatTimes, Rendered
 from skill.coach.state import State
 from skill.settings import SCREENS_DIR
+
+if TYPE_CHECKING:
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
 KINDS = ("menu", "step", "paced_set", "explanation", "finished")
 # Tokens look like "stepcoach.12.step": a per-session counter, then the kind of screen.
@@ -253,6 +254,9 @@ class ScreenBuilder:
 
 
 def render_document(kind: str, properties: dict[str, Any]) -> RenderDocumentDirective:
+    # The APL models (74 modules) load with the first screen, not on every cold start.
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
     datasources = {
         "screen": {"type": "object", "objectId": "stepCoachScreen", "properties": properties}
     }
