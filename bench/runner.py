@@ -1,8 +1,9 @@
-"""The local runner's latency: from a typed turn to audio ready, and a cold one-shot run.
+"""The local runner's latency: from a typed turn to its first sound, and a cold one-shot run.
 
 A typed turn goes through the local NLU into an Alexa envelope, through the skill core,
-and its SSML is rendered to WAV by espeak-ng (muted, so nothing waits for the speakers).
-"Audio ready" is the moment that turn's WAV is written: when playback could start.
+and its SSML is streamed by the speaker (muted, so nothing waits for the speakers): the
+player starts with the first segment's sound while the rest renders. "First sound" is
+that moment; "rendered" is when the whole turn's WAV is written.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ class TypedTurnTiming:
     utterance: str
     understand_ms: float
     skill_ms: float
-    speech_ms: float
-    total_ms: float
+    first_sound_ms: float  # after the skill answered: the first segment rendered
+    speech_ms: float  # after the skill answered: the whole turn rendered
+    total_ms: float  # typed turn to first sound
     audio_s: float
 
 
@@ -48,8 +50,8 @@ class RunnerReport:
 
 def _one_round(
     nlu: LocalNLU, coach: StepCoach, speaker: Speaker
-) -> list[tuple[float, float, float, float]]:
-    """(understand, skill, speech seconds, audio seconds) for each turn of one session."""
+) -> list[tuple[float, float, float, float, float]]:
+    """(understand, skill, first sound, rendered, audio seconds) per turn of one session."""
     session = LocalSession(nlu)
     timings = []
     for utterance in TURNS:
@@ -63,17 +65,29 @@ def _one_round(
             if sent.request_type != "SessionEndedRequest":
                 ssml = (response.get("response", {}).get("outputSpeech") or {}).get("ssml", "")
         answered = time.perf_counter()
-        audio = speaker.render(ssml) if ssml else None
+        clock = PerfClock()
+        playback = speaker.stream(ssml, clock) if ssml else None
         ready = time.perf_counter()
         timings.append(
             (
                 understood - started,
                 answered - understood,
+                (playback.started if playback else ready) - answered,
                 ready - answered,
-                audio.duration_s if audio else 0.0,
+                playback.audio.duration_s if playback else 0.0,
             )
         )
     return timings
+
+
+class PerfClock:
+    """The speaker's clock on perf_counter, so its start time compares with the turn's."""
+
+    def now(self) -> float:
+        return time.perf_counter()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
 
 
 def turn_latencies(rounds: int = 5) -> tuple[float, list[TypedTurnTiming], bool]:
@@ -100,9 +114,10 @@ def turn_latencies(rounds: int = 5) -> tuple[float, list[TypedTurnTiming], bool]
                 utterance=utterance,
                 understand_ms=median_ms(0),
                 skill_ms=median_ms(1),
-                speech_ms=median_ms(2),
+                first_sound_ms=median_ms(2),
+                speech_ms=median_ms(3),
                 total_ms=statistics.median(sum(sample[:3]) for sample in samples) * 1000,
-                audio_s=statistics.median(sample[3] for sample in samples),
+                audio_s=statistics.median(sample[4] for sample in samples),
             )
         )
     return engine_start_ms, turns, voiced

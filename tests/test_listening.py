@@ -71,9 +71,9 @@ class RepeatableSpeaker(Speaker):
         super().__init__(mute=True)  # renders the coach's voice, plays it on the clock
         self.rendered: dict = {}
 
-    def render(self, ssml):
+    def render(self, ssml, on_frames=None):
         if ssml not in self.rendered:
-            self.rendered[ssml] = super().render(ssml)
+            self.rendered[ssml] = super().render(ssml, on_frames)
         return self.rendered[ssml]
 
 

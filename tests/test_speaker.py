@@ -411,3 +411,94 @@ def test_only_the_latest_turn_file_is_kept(quiet_speaker: Speaker) -> None:
     assert first is not None and second is not None
     assert not first.path.exists()
     assert second.path.exists()
+
+
+# --- Streaming: the coach starts speaking before the whole turn is rendered -------------
+
+PACED = (
+    "<speak>Hold the plank.<break time='2s'/>Ten seconds.<break time='1s'/>"
+    "<audio src='soundbank://soundlibrary/alarms/beeps_and_bloops/bell_02'/>Relax.</speak>"
+)
+
+
+class RecordingSpeaker(Speaker):
+    """Notes, in order, each segment it renders and when its player starts."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(notices=io.StringIO(), **kwargs)
+        self.events: list[str] = []
+
+    def _render_text(self, engine, text, work_dir):
+        frames = super()._render_text(engine, text, work_dir)
+        self.events.append(f"rendered {text.strip()}" if text.strip() else "format")
+        return frames
+
+    def _start_feed(self, audio_format):
+        self.events.append("player started")
+        return super()._start_feed(audio_format)
+
+
+@needs_engine
+def test_a_streamed_turn_starts_playing_after_its_first_segment(tmp_path: Path) -> None:
+    copy = tmp_path / "played.wav"
+    player = ("sh", "-c", f"cat > {copy}")  # the stream arrives on stdin ("-" as $0)
+    with RecordingSpeaker(player_command=player) as speaker:
+        playback = speaker.stream(PACED)
+        assert playback is not None
+        playback.wait()
+        with wave.open(str(playback.audio.path), "rb") as turn:
+            frames = turn.readframes(turn.getnframes())
+            rate = turn.getframerate()
+    assert speaker.events[:3] == [
+        "rendered Hold the plank.",
+        "player started",
+        "rendered Ten seconds.",
+    ]
+    assert speaker.events[-1] == "rendered Relax."
+    # The player got a WAV stream holding exactly the turn's audio, bell and pauses included.
+    streamed = copy.read_bytes()
+    assert streamed[:4] == b"RIFF" and streamed[8:16] == b"WAVEfmt "
+    assert int.from_bytes(streamed[24:28], "little") == rate
+    assert streamed[44:] == frames
+    assert playback.audio.quiet[0][1] - playback.audio.quiet[0][0] == pytest.approx(2.0, abs=0.01)
+
+
+@needs_engine
+def test_a_streamed_turn_without_a_sound_card_plays_on_the_clock(tmp_path: Path) -> None:
+    class Clock:
+        moment = 100.0
+
+        def now(self) -> float:
+            return self.moment
+
+        def sleep(self, seconds: float) -> None:
+            self.moment += seconds
+
+    clock = Clock()
+    with RecordingSpeaker(player_command=FAILING_PLAYER) as speaker:
+        playback = speaker.stream(PACED, clock)
+        assert playback is not None
+        assert playback.started == 100.0
+        playback.wait()  # the player failed at once; the turn still takes its time
+    assert clock.moment - 100.0 == pytest.approx(playback.audio.duration_s, abs=0.06)
+
+
+@needs_engine
+def test_a_muted_streamed_turn_starts_no_player(tmp_path: Path) -> None:
+    with RecordingSpeaker(mute=True, player_command=("sh", "-c", "exit 3")) as speaker:
+        playback = speaker.stream(STEP)
+    assert playback is not None and playback.process is None
+    assert "player started" not in speaker.events
+
+
+def test_a_stopped_stream_does_not_block_the_caller(tmp_path: Path) -> None:
+    # A player that reads nothing and is then stopped: the feed thread must give up
+    # quietly (broken pipe), whatever is still queued.
+    if not HAS_ENGINE:
+        pytest.skip("espeak-ng is not installed")
+    with RecordingSpeaker(player_command=("sleep", "30")) as speaker:
+        playback = speaker.stream(PACED * 1)
+        assert playback is not None and playback.process is not None
+        playback.stop()
+        assert playback.done()
+        assert playback.process.returncode != 0

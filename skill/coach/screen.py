@@ -22,7 +22,6 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from skill.alexa.codec import JsonData
-from skill.alexa.ssml import estimated_speech_ms
 from skill.coach import pacing
 from skill.coach.catalog import Catalog
 from skill.coach.speech import BeatTimes, Rendered
@@ -40,9 +39,18 @@ FOREVER_MS = 86_400_000
 STEP_BUTTONS = ("previous", "repeat", "pause", "next")
 # Scripts whose countdowns are kept per locale: far above steps x paces x sounds.
 TIMELINE_CACHE_LIMIT = 1024
+
+
 # What comes before a paced part is one of a few hundred texts (step, notice, phrase):
 # its estimated length is kept rather than re-read from the SSML on every request.
-_estimated_ms = lru_cache(maxsize=4096)(estimated_speech_ms)
+@lru_cache(maxsize=4096)
+def _estimated_ms(ssml: str) -> int:
+    # The SSML reader (and xml.etree) loads with the first screen, not on every cold start.
+    from skill.alexa.ssml import estimated_speech_ms
+
+    return estimated_speech_ms(ssml)
+
+
 # Labels by (library, macro, arguments): button names, "Step 2 of 5", "Set 1 of 2", ...
 LABEL_CACHE_LIMIT = 4096
 _LABELS: dict[tuple[Any, str, tuple[str | int, ...]], str] = {}

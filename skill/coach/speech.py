@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 import jinja2
 
 from skill.alexa.sounds import earcon_urls
-from skill.alexa.ssml import SENTENCE_PAUSE_MS, estimated_speech_ms
 from skill.settings import COMPILED_TEMPLATES_DIR, SPEECH_TEMPLATES_DIR
 
 DEFAULT_LANGUAGE = "en"
@@ -177,6 +176,10 @@ class BeatTimes:
         key = (beat.kind, beat.value, beat.of)
         spoken = self.cache.get(key)
         if spoken is None:
+            # The SSML reader (and xml.etree with it) loads with the first paced set, not
+            # on every cold start: a launch has no beats to time.
+            from skill.alexa.ssml import SENTENCE_PAUSE_MS, estimated_speech_ms
+
             markup = self.markup(beat)
             spoken = estimated_speech_ms(f"<speak>{markup}</speak>")
             if "<s>" in markup:  # Alexa pauses around a sentence; a sound has none

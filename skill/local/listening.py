@@ -95,10 +95,10 @@ class Listener:
 
     def speak_listening(self, speaker: Speaker, ssml: str) -> Heard | None:
         """Play an answer, listening in its pauses; a command heard there stops it."""
-        audio = speaker.render(ssml)
-        if audio is None:
+        playback = speaker.stream(ssml, self.clock)
+        if playback is None:
             return None
-        playback = speaker.start(audio, self.clock)
+        audio = playback.audio
         self.last_playback = playback
         windows = [
             (start + QUIET_LEAD_S, end - QUIET_TAIL_S)

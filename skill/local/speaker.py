@@ -8,16 +8,19 @@ silence generated here, and the joined turn is played with ``aplay`` and, with
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import queue
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -90,12 +93,18 @@ class Playback:
     """
 
     def __init__(
-        self, audio: SpeechAudio, clock: Clock, process: subprocess.Popen | None = None
+        self,
+        audio: SpeechAudio,
+        clock: Clock,
+        process: subprocess.Popen | None = None,
+        started: float | None = None,
     ) -> None:
         self.audio = audio
         self.clock = clock
         self.process = process
-        self.started = clock.now()
+        # When the first sound went to the player (a streamed turn starts before it is
+        # wholly rendered), on ``clock``.
+        self.started = clock.now() if started is None else started
         self.stopped_at: float | None = None
 
     def elapsed_s(self) -> float:
@@ -107,7 +116,9 @@ class Playback:
         if self.stopped_at is not None:
             return True
         if self.process is not None and self.process.poll() is not None:
-            return True
+            if self.process.returncode == 0:
+                return True
+            self.process = None  # no sound card after all: the turn plays on the clock
         return self.clock.now() - self.started >= self.audio.duration_s
 
     def stop(self) -> None:
@@ -124,8 +135,8 @@ class Playback:
 
     def wait(self) -> None:
         """Until the turn has been heard to its end (or stopped)."""
-        if self.process is not None:
-            self.process.wait()
+        if self.process is not None and self.process.wait() == 0:
+            return
         while not self.done():
             left = self.audio.duration_s - (self.clock.now() - self.started)
             self.clock.sleep(min(0.05, max(left, 0.001)))
@@ -290,14 +301,43 @@ class Speaker:
         played = False if self.mute else self._play(turn.path)
         return SpeechAudio(path=turn.path, duration_s=turn.duration_s, played=played)
 
-    def start(self, audio: SpeechAudio, clock: Clock | None = None) -> Playback:
-        """Start playing a rendered turn and return at once, for a runner that listens."""
-        clock = clock or SystemClock()
-        process = None if self.mute else self._start_player(audio.path)
-        return Playback(audio, clock, process)
+    def stream(self, ssml: str, clock: Clock | None = None) -> Playback | None:
+        """Play a turn as it renders: the player starts with the first segment's sound.
 
-    def render(self, ssml: str) -> SpeechAudio | None:
-        """Render one turn to its WAV (and the whole-run WAV) without playing it."""
+        The rest renders while that plays (espeak-ng renders many times faster than it
+        speaks), so the coach starts answering one segment's rendering after the request,
+        not the whole turn's. Returns when the turn is rendered, with its playback under way;
+        None when nothing was rendered.
+        """
+        clock = clock or SystemClock()
+        started: float | None = None
+        feed: _PlayerFeed | None = None
+
+        def play(frames: bytes) -> None:
+            nonlocal started, feed
+            if started is None:
+                started = clock.now()
+                if not self.mute and self._format is not None:
+                    feed = self._start_feed(self._format)
+            if feed is not None:
+                feed.write(frames)
+
+        try:
+            audio = self.render(ssml, on_frames=play)
+        finally:
+            if feed is not None:
+                feed.close()
+        if audio is None:
+            return None
+        return Playback(audio, clock, feed.process if feed else None, started=started)
+
+    def render(
+        self, ssml: str, on_frames: Callable[[bytes], None] | None = None
+    ) -> SpeechAudio | None:
+        """Render one turn to its WAV (and the whole-run WAV) without playing it.
+
+        ``on_frames`` is given each piece of the turn's audio, in order, as it is made.
+        """
         if self._closed:
             raise RuntimeError("Speaker is closed")
         engine = self._get_engine()
@@ -311,7 +351,7 @@ class Speaker:
             self._last_turn_path.unlink(missing_ok=True)
         self._last_turn_path = turn_path
 
-        frames = self._render_frames(engine, segments, work_dir)
+        frames = self._render_frames(engine, segments, work_dir, on_frames)
         audio_format = self._format
         if frames is None or audio_format is None:
             return None
@@ -332,34 +372,43 @@ class Speaker:
             self._work_dir = Path(tempfile.mkdtemp(prefix="step-coach-tts-"))
         return self._work_dir
 
-    def _render_frames(self, engine: Any, segments: list[Segment], work_dir: Path) -> bytes | None:
+    def _render_frames(
+        self,
+        engine: Any,
+        segments: list[Segment],
+        work_dir: Path,
+        on_frames: Callable[[bytes], None] | None = None,
+    ) -> bytes | None:
         """The turn's audio: each text segment rendered, each pause generated as silence,
         each earcon synthesized (:mod:`skill.local.earcons`), as long as Alexa's sound.
 
         None when the engine has never produced a file to learn the audio format from.
         """
-        pieces: list[bytes | Segment] = [
-            segment if segment.is_pause else self._render_text(engine, segment.text, work_dir)
-            for segment in segments
-        ]
+        frames: list[bytes] = []
+        for segment in segments:
+            if segment.is_pause and self._format is None:
+                self._render_text(engine, " ", work_dir)  # a pause came first: learn the format
+            if self._format is None and segment.is_pause:
+                return None
+            if not segment.is_pause:
+                piece = self._render_text(engine, segment.text, work_dir)
+            elif segment.audio:
+                piece = self._format.earcon(segment.audio, segment.pause_ms)
+            else:
+                piece = self._format.silence(segment.pause_ms)
+            frames.append(piece)
+            if on_frames is not None and piece:
+                on_frames(piece)
         if self._format is None:
-            self._render_text(engine, " ", work_dir)  # a turn of pure silence came first
+            self._render_text(engine, " ", work_dir)  # a turn of nothing at all
         audio_format = self._format
         if audio_format is None:
             return None
-        frames = [
-            piece
-            if isinstance(piece, bytes)
-            else audio_format.earcon(piece.audio, piece.pause_ms)
-            if piece.audio
-            else audio_format.silence(piece.pause_ms)
-            for piece in pieces
-        ]
         per_second = audio_format.frame_rate * audio_format.sample_width * audio_format.channels
         self._quiet = _quiet_intervals(
             [
-                (len(frame) / per_second, isinstance(piece, Segment) and not piece.audio)
-                for frame, piece in zip(frames, pieces, strict=True)
+                (len(frame) / per_second, segment.is_pause and not segment.audio)
+                for frame, segment in zip(frames, segments, strict=True)
             ]
         )
         return b"".join(frames)
@@ -409,24 +458,25 @@ class Speaker:
             audio_format.apply_to(self._run_writer)
         self._run_writer.writeframes(frames)
 
-    def _start_player(self, path: Path) -> subprocess.Popen | None:
-        """The player running on ``path``, or None (silently) once playback has failed."""
+    def _start_feed(self, audio_format: _AudioFormat) -> _PlayerFeed | None:
+        """The player reading a WAV stream on its standard input (path ``-``), or None."""
         if self._player_works is False or not self.player_command:
             return None
         program = shutil.which(self.player_command[0])
         if program is None:
-            self._play(path)  # finds no player either: says why, once, and stays silent
+            self._play(Path(os.devnull))  # finds no player either: says why, once
             return None
         try:
-            return subprocess.Popen(
-                [program, *self.player_command[1:], str(path)],
-                stdin=subprocess.DEVNULL,
+            process = subprocess.Popen(
+                [program, *self.player_command[1:], "-"],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         except OSError:
             self._player_works = False
             return None
+        return _PlayerFeed(process, audio_format)
 
     def _play(self, path: Path) -> bool:
         """Play a WAV and wait for it; after the first failure, stay silent for good."""
@@ -462,6 +512,64 @@ class Speaker:
         self._player_works = False
         self._notice("audio", NO_AUDIO_DEVICE_NOTICE.format(reason=f"playback failed ({failure})"))
         return False
+
+
+class _PlayerFeed:
+    """A WAV stream written to a player's standard input from a thread of its own.
+
+    The header announces the longest stream a WAV can hold, so the player plays until the
+    input ends; writes that outrun playback wait in the thread, never in the caller's.
+    """
+
+    def __init__(self, process: subprocess.Popen, audio_format: _AudioFormat) -> None:
+        self.process = process
+        self._pieces: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._pieces.put(_stream_header(audio_format))
+        self._thread = threading.Thread(target=self._run, name="player-feed", daemon=True)
+        self._thread.start()
+
+    def write(self, frames: bytes) -> None:
+        self._pieces.put(frames)
+
+    def close(self) -> None:
+        """No more sound: the player ends when it has played what it has."""
+        self._pieces.put(None)
+
+    def _run(self) -> None:
+        stdin = self.process.stdin
+        try:
+            for piece in iter(self._pieces.get, None):
+                stdin.write(piece)
+        except OSError:  # the player was stopped (barge-in) or failed: nothing to feed
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+
+def _stream_header(audio_format: _AudioFormat) -> bytes:
+    """A RIFF/WAVE header for a stream of unknown length (the largest sizes a WAV allows)."""
+    block = audio_format.channels * audio_format.sample_width
+    size = 0xFFFFFFFF - 36 - (0xFFFFFFFF - 36) % block
+    return b"".join(
+        (
+            b"RIFF",
+            struct.pack("<I", 36 + size),
+            b"WAVEfmt ",
+            struct.pack(
+                "<IHHIIHH",
+                16,
+                1,
+                audio_format.channels,
+                audio_format.frame_rate,
+                audio_format.frame_rate * block,
+                block,
+                audio_format.sample_width * 8,
+            ),
+            b"data",
+            struct.pack("<I", size),
+        )
+    )
 
 
 def _quiet_intervals(pieces: Sequence[tuple[float, bool]]) -> tuple[tuple[float, float], ...]:
