@@ -21,7 +21,8 @@ from skill.local.hearing import (
     synthesis,
     write_wav,
 )
-from skill.local.hearing.recognizer import MAX_UTTERANCE_SECONDS
+from skill.local.hearing.endpoint import room_dbfs
+from skill.local.hearing.recognizer import MAX_UTTERANCE_SECONDS, QUIET_ROOM_DBFS
 from skill.local.nlu import FALLBACK_INTENT, LocalNLU
 from skill.settings import INTERACTION_MODELS_DIR
 
@@ -133,6 +134,10 @@ def test_a_cough_is_nothing(recognizer):
         "Step three of five. Lie on your back, knees bent, feet flat on the floor, and squeeze "
         "your glutes as you lift your hips.",
         "Keep your elbows close to your body and lower yourself slowly towards the floor.",
+        # A command word, a sentence break, then more: one utterance, not "next" or "stop"
+        # followed by a remark (both were heard as commands with a 0.3 s end window).
+        "Next. Lie on your side, knees bent, and lift your top knee.",
+        "Stop there. Take your time, then say resume.",
     ],
 )
 def test_the_coach_does_not_hear_its_own_voice(recognizer, nlu, line):
@@ -238,3 +243,31 @@ def test_an_unsupported_file_is_a_one_line_error(tmp_path, kind):
         read_wav(path)
     message = str(error.value)
     assert words in message and "\n" not in message and path.name in message
+
+
+def test_a_quiet_room_decodes_one_version_and_a_noisy_room_both(recognizer, spoken, noises):
+    """Noise suppression has nothing to remove in a quiet room: one decode, a quicker answer."""
+    decoded = []
+    words = recognizer._words
+
+    def counting(audio):
+        decoded.append(len(audio))
+        return words(audio)
+
+    recognizer._words = counting
+    try:
+        quiet = hear(recognizer, spoken["next"])
+        quiet_decodes, decoded[:] = len(decoded), []
+        noisy = hear(recognizer, synthesis.mix(spoken["next"], noises["pink"], 20))
+    finally:
+        del recognizer._words
+    assert quiet.text == "next" and quiet_decodes == 1
+    assert noisy.text == "next" and len(decoded) == 2
+
+
+def test_the_room_level_is_its_quiet_moments():
+    speech = synthesis.pad(synthesis.flite("start russian push ups"))
+    assert room_dbfs(speech) < QUIET_ROOM_DBFS  # digital silence around the words
+    hum = (synthesis.pink_noise(3, seed=8) * 300).astype(np.int16)  # about -41 dBFS
+    assert room_dbfs(hum) == pytest.approx(-41, abs=3)
+    assert room_dbfs(synthesis.mix(speech, hum, 20)) > QUIET_ROOM_DBFS

@@ -3,7 +3,9 @@
 Each response is read into text runs and pauses (:mod:`skill.alexa.ssml`); every text run
 is rendered to WAV through the engine (:mod:`skill.local.espeak`), every pause becomes
 silence generated here, and the joined turn is played with ``aplay`` and, with
-``--wav``, appended to one recording of the whole run.
+``--wav``, appended to one recording of the whole run. A hands-free turn is streamed
+(:meth:`Speaker.stream`): the player starts on the first segment's sound and the rest is
+fed to it as it renders, so the coach answers one segment's rendering after the request.
 """
 
 from __future__ import annotations

@@ -22,9 +22,14 @@ from skill.local.hearing.audio import SAMPLE_RATE
 
 # Seconds per VAD frame (pocketsphinx's VAD takes 10, 20 or 30 ms).
 FRAME_SECONDS = 0.03
-# Decision window in seconds; speech starts when START_RATIO of its frames are speech
-# (half, so that a short "help" or "yes" counts) and ends when END_RATIO are not.
+# Decision windows in seconds: speech starts when START_RATIO of the last WINDOW_SECONDS
+# of frames are speech (half, so that a short "help" or "yes" counts), and ends when
+# END_RATIO of the last END_WINDOW_SECONDS are not. The end window is longer than the
+# gap between two sentences of one speaker (espeak-ng's is 0.39 s of frames the VAD
+# calls silence), so the coach's "Paused. Say resume ..." is one long utterance, not a
+# "pause" and a remark; it is what keeps the end of speech to the intent near 0.45 s.
 WINDOW_SECONDS = 0.3
+END_WINDOW_SECONDS = 0.45
 START_RATIO = 0.5
 END_RATIO = 0.9
 # pocketsphinx's VAD aggressiveness (0-3): 3 cuts off the ends of words ("pause" as "is").
@@ -52,8 +57,8 @@ class Endpointer:
     def __init__(self) -> None:
         self._vad = pocketsphinx.Vad(VAD_MODE, SAMPLE_RATE, FRAME_SECONDS)
         self.frame = self._vad.frame_bytes // 2
-        size = round(WINDOW_SECONDS / FRAME_SECONDS)
-        self._window: deque[bool] = deque(maxlen=size)
+        self._window: deque[bool] = deque(maxlen=round(WINDOW_SECONDS / FRAME_SECONDS))
+        self._end_window: deque[bool] = deque(maxlen=round(END_WINDOW_SECONDS / FRAME_SECONDS))
         self._room: deque[float] = deque(maxlen=round(ROOM_SECONDS / FRAME_SECONDS))
         self.in_speech = False
         self._frames = 0
@@ -64,21 +69,29 @@ class Endpointer:
         Endpointing the suppressed stream was measured worse: RNNoise erases much of a
         command under babble, and the room-relative level already copes with steady noise.
         """
-        self._window.append(self._is_speech(frame))
+        speech = self._is_speech(frame)
+        self._window.append(speech)
+        self._end_window.append(speech)
         self._frames += 1
-        if len(self._window) < self._window.maxlen:
+        window = self._end_window if self.in_speech else self._window
+        if len(window) < window.maxlen:
             return None
-        voiced = sum(self._window) / len(self._window)
-        window_start = (self._frames - len(self._window)) * self.frame
+        voiced = sum(window) / len(window)
+        window_start = (self._frames - len(window)) * self.frame
         if not self.in_speech and voiced >= START_RATIO:
             self.in_speech = True
-            first = next(i for i, s in enumerate(self._window) if s)
+            first = next(i for i, s in enumerate(window) if s)
             return Boundary("start", window_start + first * self.frame)
         if self.in_speech and voiced <= 1 - END_RATIO:
             self.in_speech = False
-            last = max((i for i, s in enumerate(self._window) if s), default=-1)
+            last = max((i for i, s in enumerate(window) if s), default=-1)
             return Boundary("end", window_start + (last + 1) * self.frame)
         return None
+
+    @property
+    def room_dbfs(self) -> float:
+        """How loud the room is now (its quiet moments), in dB of full scale."""
+        return float(np.percentile(self._room, ROOM_PERCENTILE)) if self._room else SILENCE_DBFS
 
     def _is_speech(self, frame: np.ndarray) -> bool:
         level = _dbfs(frame)
@@ -90,7 +103,15 @@ class Endpointer:
     def reset(self) -> None:
         """Forget the current utterance (after a cap); the room's level is kept."""
         self._window.clear()
+        self._end_window.clear()
         self.in_speech = False
+
+
+def room_dbfs(samples: np.ndarray) -> float:
+    """A whole recording's room level, as the endpointer measures a stream's."""
+    frame = round(FRAME_SECONDS * SAMPLE_RATE)
+    levels = [_dbfs(samples[i : i + frame]) for i in range(0, len(samples) - frame + 1, frame)]
+    return float(np.percentile(levels, ROOM_PERCENTILE)) if levels else SILENCE_DBFS
 
 
 def _dbfs(frame: np.ndarray) -> float:
