@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sys
 import wave
 from collections.abc import Iterator
@@ -502,3 +503,20 @@ def test_a_stopped_stream_does_not_block_the_caller(tmp_path: Path) -> None:
         playback.stop()
         assert playback.done()
         assert playback.process.returncode != 0
+
+
+@needs_engine
+@pytest.mark.skipif(shutil.which("aplay") is None, reason="alsa-utils is not installed")
+def test_aplay_reads_the_stream_as_the_turns_format(tmp_path: Path) -> None:
+    # ALSA's null device: aplay parses the WAV stream and plays it nowhere, so the real
+    # player checks the header, with no sound card.
+    log = tmp_path / "aplay.log"
+    player = ("sh", "-c", f'aplay -D null -v "$0" 2> {log}')
+    with RecordingSpeaker(player_command=player) as speaker:
+        playback = speaker.stream(PACED)
+        assert playback is not None and playback.process is not None
+        assert playback.process.wait(timeout=30) == 0
+        rate = speaker._format.frame_rate
+    assert f"Playing WAVE 'stdin' : Signed 16 bit Little Endian, Rate {rate} Hz, Mono" in (
+        log.read_text()
+    )
