@@ -23,7 +23,7 @@ from skill.local.hearing.recognizer import Heard, Recognizer
 from skill.local.listening import DIDNT_CATCH, Listener, hands_free, take_turn
 from skill.local.nlu import LocalNLU
 from skill.local.session import LocalSession
-from skill.local.speaker import Speaker
+from skill.local.speaker import Playback, Speaker, SpeechAudio
 
 
 class HandClock:
@@ -202,3 +202,20 @@ def test_the_room_mixes_its_sounds_on_the_clock() -> None:
     assert np.array_equal(heard[start : start + SAMPLE_RATE], tone)
     assert not heard[start + SAMPLE_RATE :].any()
     assert clock.now() == pytest.approx(1001.5)
+
+
+def test_only_blocks_wholly_inside_a_pause_reach_the_recogniser(recognizer, nlu, tmp_path):
+    """A block straddling a pause's edge would carry the onset of the coach's next words."""
+    clock = HandClock()
+    tone = np.full(SAMPLE_RATE * 4, 1000, dtype=np.int16)  # the room: loud all along
+    room = ScriptedRoom([Sound(0.0, tone)], clock)
+    audio = SpeechAudio(tmp_path / "turn.wav", duration_s=3.0, played=False)
+    playback = Playback(audio, clock)
+    listener = Listener(recognizer, room, nlu, clock=clock)
+    passed = [
+        (round(playback.elapsed_s(), 2), bool(block.any()))
+        for block in listener._during(playback, [(1.0, 2.0)])
+    ]
+    heard = [moment for moment, loud in passed if loud]
+    assert heard and min(heard) >= 1.1 and max(heard) <= 1.9  # a block's length inside
+    assert all(not loud for moment, loud in passed if moment < 1.0 or moment > 2.0)

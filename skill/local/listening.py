@@ -120,12 +120,19 @@ class Listener:
     def _during(
         self, playback: Playback, windows: list[tuple[float, float]]
     ) -> Iterator[np.ndarray]:
-        """The microphone while ``playback`` lasts, silenced wherever the coach speaks."""
+        """The microphone while ``playback`` lasts, silenced wherever the coach speaks.
+
+        A block passes only when it lies wholly inside a window, whether it holds the sound
+        just before the moment it is read (a sound card's) or just after (a scripted
+        room's): a block that straddles a window's end would carry the onset of the
+        coach's next words, which a decoder can take for "end" or "next".
+        """
         for block in self.microphone.blocks():
             if playback.done():
                 return
             moment = playback.elapsed_s()
-            if any(start <= moment <= end for start, end in windows):
+            span = len(block) / SAMPLE_RATE
+            if any(start <= moment - span and moment + span <= end for start, end in windows):
                 yield block
             else:
                 yield np.zeros_like(block)
