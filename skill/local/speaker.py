@@ -23,7 +23,7 @@ import threading
 import time
 import wave
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TextIO
@@ -100,10 +100,12 @@ class Playback:
         clock: Clock,
         process: subprocess.Popen | None = None,
         started: float | None = None,
+        errors: Path | None = None,
     ) -> None:
         self.audio = audio
         self.clock = clock
         self.process = process
+        self.errors = errors  # where the player's standard error goes
         # When the first sound went to the player (a streamed turn starts before it is
         # wholly rendered), on ``clock``.
         self.started = clock.now() if started is None else started
@@ -287,21 +289,20 @@ class Speaker:
     # --- speaking ------------------------------------------------------------------
 
     def speak(self, ssml: str) -> SpeechAudio | None:
-        """Say one turn: render it, play it unless muted, append it to the whole-run WAV.
+        """Say one turn: stream it to the player unless muted, append it to the whole-run WAV.
 
         Returns None when nothing was rendered: muted without a WAV to write, or no
         speech engine. Playback blocks until the turn has been heard, so the caller's
-        timing follows the voice.
+        timing follows the voice; the voice starts with the first segment (:meth:`stream`).
         """
         if self._closed:
             raise RuntimeError("Speaker is closed")
         if self.mute and self.wav_path is None:
             return None  # nothing would use the audio, so do not even start the engine
-        turn = self.render(ssml)
-        if turn is None:
+        playback = self.stream(ssml)
+        if playback is None:
             return None
-        played = False if self.mute else self._play(turn.path)
-        return SpeechAudio(path=turn.path, duration_s=turn.duration_s, played=played)
+        return replace(playback.audio, played=self._heard(playback))
 
     def stream(self, ssml: str, clock: Clock | None = None) -> Playback | None:
         """Play a turn as it renders: the player starts with the first segment's sound.
@@ -331,7 +332,9 @@ class Speaker:
                 feed.close()
         if audio is None:
             return None
-        return Playback(audio, clock, feed.process if feed else None, started=started)
+        if feed is None:
+            return Playback(audio, clock, started=started)
+        return Playback(audio, clock, feed.process, started=started, errors=feed.errors)
 
     def render(
         self, ssml: str, on_frames: Callable[[bytes], None] | None = None
@@ -461,59 +464,48 @@ class Speaker:
         self._run_writer.writeframes(frames)
 
     def _start_feed(self, audio_format: _AudioFormat) -> _PlayerFeed | None:
-        """The player reading a WAV stream on its standard input (path ``-``), or None."""
-        if self._player_works is False or not self.player_command:
-            return None
-        program = shutil.which(self.player_command[0])
-        if program is None:
-            self._play(Path(os.devnull))  # finds no player either: says why, once
-            return None
-        try:
-            process = subprocess.Popen(
-                [program, *self.player_command[1:], "-"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:
-            self._player_works = False
-            return None
-        return _PlayerFeed(process, audio_format)
-
-    def _play(self, path: Path) -> bool:
-        """Play a WAV and wait for it; after the first failure, stay silent for good."""
+        """The player reading a WAV stream on its standard input (path ``-``), or None
+        (said once, on the notices stream) when there is no player or it cannot run."""
         if self._player_works is False:
-            return False
+            return None
         program = shutil.which(self.player_command[0]) if self.player_command else None
         if program is None:
             name = self.player_command[0] if self.player_command else "player"
-            self._player_works = False
-            self._notice(
-                "audio",
-                NO_AUDIO_DEVICE_NOTICE.format(
-                    reason=f"{name} not found (install alsa-utils for aplay)"
-                ),
-            )
-            return False
+            self._player_failed(f"{name} not found (install alsa-utils for aplay)")
+            return None
+        errors = self._ensure_work_dir() / "player-errors.txt"
         try:
-            result = subprocess.run(
-                [program, *self.player_command[1:], str(path)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                check=False,
-            )
+            with errors.open("wb") as error_file:
+                process = subprocess.Popen(
+                    [program, *self.player_command[1:], "-"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=error_file,
+                )
         except OSError as error:
-            failure = str(error)
-        else:
-            if result.returncode == 0:
-                self._player_works = True
-                return True
-            errors = result.stderr.decode(errors="replace").strip().splitlines()
-            failure = errors[-1] if errors else f"exit status {result.returncode}"
-        self._player_works = False
-        self._notice("audio", NO_AUDIO_DEVICE_NOTICE.format(reason=f"playback failed ({failure})"))
+            self._player_failed(f"playback failed ({error})")
+            return None
+        return _PlayerFeed(process, audio_format, errors)
+
+    def _heard(self, playback: Playback) -> bool:
+        """Wait until the player has played the turn: whether it did. A player's first
+        failure (no sound card) is said once, and the speaker stays silent after it."""
+        process = playback.process
+        if process is None:
+            return False
+        if process.wait() == 0:
+            self._player_works = True
+            return True
+        if self._player_works is None:  # it has never worked: there is no sound here
+            said = playback.errors.read_text(errors="replace") if playback.errors else ""
+            errors = said.strip().splitlines()
+            reason = errors[-1] if errors else f"exit status {process.returncode}"
+            self._player_failed(f"playback failed ({reason})")
         return False
+
+    def _player_failed(self, reason: str) -> None:
+        self._player_works = False
+        self._notice("audio", NO_AUDIO_DEVICE_NOTICE.format(reason=reason))
 
 
 class _PlayerFeed:
@@ -523,8 +515,9 @@ class _PlayerFeed:
     input ends; writes that outrun playback wait in the thread, never in the caller's.
     """
 
-    def __init__(self, process: subprocess.Popen, audio_format: _AudioFormat) -> None:
+    def __init__(self, process: subprocess.Popen, audio_format: _AudioFormat, errors: Path) -> None:
         self.process = process
+        self.errors = errors  # what the player said on its standard error
         self._pieces: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._pieces.put(_stream_header(audio_format))
         self._thread = threading.Thread(target=self._run, name="player-feed", daemon=True)
