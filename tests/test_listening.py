@@ -7,12 +7,17 @@ thirty-second hold passes in a fraction of a second and every timing is exact.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import random
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from skill.coach.speech import SpeechRenderer
 from skill.coach.step_coach import StepCoach
 from skill.local.console import Console
 from skill.local.conversation import Conversation
@@ -40,8 +45,13 @@ class HandClock:
 
 
 class CoachInProcess:
-    def __init__(self) -> None:
-        self.coach = StepCoach(persistence_adapter=None)
+    """The skill in process, its speech variants drawn from a seeded generator: two of
+    them told the same things say the same words, so a test can know in advance the very
+    answer the coach will play (and echo it back into the room)."""
+
+    def __init__(self, seed: int = 7) -> None:
+        renderer = SpeechRenderer(rng=random.Random(seed))
+        self.coach = StepCoach(persistence_adapter=None, renderer=renderer)
         self.sent: list[dict] = []
 
     def send(self, envelope):
@@ -67,19 +77,25 @@ class RepeatableSpeaker(Speaker):
     same text, and a test that plays the coach's voice back into the room needs the very
     audio the coach plays."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
         super().__init__(mute=True)  # renders the coach's voice, plays it on the clock
+        self.folder = folder  # keeps each answer's WAV (the speaker reuses its own files)
         self.rendered: dict = {}
 
     def render(self, ssml, on_frames=None):
         if ssml not in self.rendered:
-            self.rendered[ssml] = super().render(ssml, on_frames)
+            audio = super().render(ssml, on_frames)
+            if audio is not None:
+                kept = self.folder / f"answer-{len(self.rendered)}.wav"
+                shutil.copyfile(audio.path, kept)
+                audio = dataclasses.replace(audio, path=kept)
+            self.rendered[ssml] = audio
         return self.rendered[ssml]
 
 
 @pytest.fixture(scope="module")
-def speaker():
-    with RepeatableSpeaker() as speaker:
+def speaker(tmp_path_factory):
+    with RepeatableSpeaker(tmp_path_factory.mktemp("answers")) as speaker:
         yield speaker
 
 

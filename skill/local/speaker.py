@@ -3,7 +3,7 @@
 Each response is read into text runs and pauses (:mod:`skill.alexa.ssml`); every text run
 is rendered to WAV through the engine (:mod:`skill.local.espeak`), every pause becomes
 silence generated here, and the joined turn is played with ``aplay`` and, with
-``--wav``, appended to one recording of the whole run. A hands-free turn is streamed
+``--wav``, appended to one recording of the whole run. Every turn is streamed
 (:meth:`Speaker.stream`): the player starts on the first segment's sound and the rest is
 fed to it as it renders, so the coach answers one segment's rendering after the request.
 """
@@ -178,10 +178,10 @@ class _AudioFormat:
 class Speaker:
     """Speaks SSML turns aloud, and/or records them to a WAV, through pyttsx3.
 
-    Each turn is rendered segment by segment to WAV files (one utterance per
-    ``runAndWait``), joined with silences generated here for the SSML pauses, then
-    played with ``aplay``. Without an engine or a sound card the speaker degrades to
-    doing nothing audible, saying why once on ``notices`` (never on stdout).
+    Each turn is rendered segment by segment (one utterance per ``runAndWait``), with
+    silences generated here for the SSML pauses, and streamed to ``aplay`` as it renders.
+    Without an engine or a sound card the speaker degrades to doing nothing audible,
+    saying why once on ``notices`` (never on stdout).
     """
 
     def __init__(
@@ -201,7 +201,8 @@ class Speaker:
         words per minute (pyttsx3's default is 200), clamped to 80-450. ``wav_path``
         receives every turn, back to back, whether or not audio can be played.
         ``notices`` defaults to whatever ``sys.stderr`` is when a notice is printed.
-        ``player_command`` gets the WAV path appended, for another player or for tests.
+        ``player_command`` gets ``-`` appended and reads the turn as a WAV stream on its
+        standard input, for another player or for tests.
         """
         self.mute = mute
         self.voice = voice
