@@ -27,7 +27,7 @@ FRAME_SECONDS = 0.03
 # END_RATIO of the last END_WINDOW_SECONDS are not. The end window is longer than the
 # gap between two sentences of one speaker (espeak-ng's is 0.39 s of frames the VAD
 # calls silence), so the coach's "Paused. Say resume ..." is one long utterance, not a
-# "pause" and a remark; it is what keeps the end of speech to the intent near 0.45 s.
+# "pause" and a remark. Every answer waits this long: longer would make it sluggish.
 WINDOW_SECONDS = 0.3
 END_WINDOW_SECONDS = 0.45
 START_RATIO = 0.5
