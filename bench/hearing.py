@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.runner import TURNS, PerfClock
+from bench.runner import TURNS, PerfClock, answer
 from skill.coach.step_coach import StepCoach
 from skill.local.hearing import synthesis
 from skill.local.hearing.language_model import corpus
@@ -187,13 +187,7 @@ def first_sound(recognizer: Recognizer, nlu: LocalNLU, voices: Sequence[str]) ->
                 heard = recognizer.hear(SimulatedMicrophone(audio, realtime=True).blocks())
                 if not heard.understood:
                     continue
-                ssml = ""
-                for sent in session.prepare(heard.text):
-                    response = coach.handle(sent.envelope)
-                    session.absorb(sent, response)
-                    if sent.request_type != "SessionEndedRequest":
-                        speech = response.get("response", {}).get("outputSpeech") or {}
-                        ssml = speech.get("ssml", "")
+                ssml = answer(coach, session, session.prepare(heard.text))
                 playback = speaker.stream(ssml, PerfClock()) if ssml else None
                 if playback is not None:
                     delays.append(playback.started - began - _speech_end(audio))

@@ -48,6 +48,18 @@ class RunnerReport:
     voiced: bool  # False when no speech engine was found: speech times are then zero
 
 
+def answer(coach: StepCoach, session: LocalSession, prepared: Sequence) -> str:
+    """Send one turn's prepared requests to the skill; the SSML the coach speaks for it
+    (a SessionEndedRequest's answer is never spoken), or "" when there is none."""
+    ssml = ""
+    for sent in prepared:
+        response = coach.handle(sent.envelope)
+        session.absorb(sent, response)
+        if sent.request_type != "SessionEndedRequest":
+            ssml = (response.get("response", {}).get("outputSpeech") or {}).get("ssml", "")
+    return ssml
+
+
 def _one_round(
     nlu: LocalNLU, coach: StepCoach, speaker: Speaker
 ) -> list[tuple[float, float, float, float, float]]:
@@ -58,12 +70,7 @@ def _one_round(
         started = time.perf_counter()
         prepared = session.prepare(utterance)
         understood = time.perf_counter()
-        ssml = ""
-        for sent in prepared:
-            response = coach.handle(sent.envelope)
-            session.absorb(sent, response)
-            if sent.request_type != "SessionEndedRequest":
-                ssml = (response.get("response", {}).get("outputSpeech") or {}).get("ssml", "")
+        ssml = answer(coach, session, prepared)
         answered = time.perf_counter()
         clock = PerfClock()
         playback = speaker.stream(ssml, clock) if ssml else None

@@ -117,11 +117,8 @@ class Recognizer:
 
     def recognize(self, samples: np.ndarray) -> Heard:
         """One utterance of 16 kHz mono int16 samples, already cut (no endpointing)."""
-        versions = [samples]
-        if self.noise_suppression:
-            versions.append(denoise(samples))
-            if room_dbfs(samples) <= QUIET_ROOM_DBFS:
-                versions = versions[1:]
+        clean = denoise(samples) if self.noise_suppression else None
+        versions = _versions(samples, clean, room_dbfs(samples))
         return self._decode(versions, 0.0, len(samples) / SAMPLE_RATE, capped=False)
 
     # --- streams ------------------------------------------------------------------------
@@ -145,11 +142,8 @@ class Recognizer:
         def cut(end: int, capped: bool) -> Heard:
             end = min(raw.end, end + postroll)
             begin = max(0, start - preroll)
-            versions = [raw.between(begin, end)]
-            if denoiser is not None:
-                versions.append(clean.between(begin, end))
-                if endpointer.room_dbfs <= QUIET_ROOM_DBFS:
-                    versions = versions[1:]
+            suppressed = clean.between(begin, end) if denoiser is not None else None
+            versions = _versions(raw.between(begin, end), suppressed, endpointer.room_dbfs)
             return self._decode(versions, start / SAMPLE_RATE, end / SAMPLE_RATE, capped)
 
         def feed(final: bool) -> Iterator[Heard]:
@@ -229,6 +223,15 @@ class Recognizer:
         """A WAV file as one turn of what the microphone heard (``--hear``)."""
         samples = read_wav(path)
         return self.hear(_blocks(samples))
+
+
+def _versions(raw: np.ndarray, clean: np.ndarray | None, room: float) -> list[np.ndarray]:
+    """The versions of an utterance worth decoding: both in a noisy room, only the
+    suppressed one in a quiet room (:data:`QUIET_ROOM_DBFS`), the raw one without noise
+    suppression."""
+    if clean is None:
+        return [raw]
+    return [clean] if room <= QUIET_ROOM_DBFS else [raw, clean]
 
 
 def _blocks(samples: np.ndarray, size: int = 1_600) -> Iterator[np.ndarray]:
