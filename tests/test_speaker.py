@@ -479,12 +479,24 @@ def test_a_streamed_turn_without_a_sound_card_plays_on_the_clock(tmp_path: Path)
             self.moment += seconds
 
     clock = Clock()
-    with RecordingSpeaker(player_command=FAILING_PLAYER) as speaker:
+    player = ("sh", "-c", 'echo "audio open error: no such device" >&2; exit 1')
+    with RecordingSpeaker(player_command=player) as speaker:
         playback = speaker.stream(PACED, clock)
         assert playback is not None
         assert playback.started == 100.0
-        playback.wait()  # the player failed at once; the turn still takes its time
-    assert clock.moment - 100.0 == pytest.approx(playback.audio.duration_s, abs=0.06)
+        # A hands-free turn polls done() between microphone blocks: the player failed at
+        # once, the turn still takes its time, and the speaker says why there is no sound.
+        while not playback.done():
+            clock.sleep(0.05)
+        assert clock.moment - 100.0 == pytest.approx(playback.audio.duration_s, abs=0.06)
+        notices = speaker._notices.getvalue()  # type: ignore[union-attr]
+        typed = speaker.speak(STEP)  # said once per speaker, typed turns included
+        assert typed is not None and not typed.played
+        assert speaker._notices.getvalue() == notices  # type: ignore[union-attr]
+    assert notices == (
+        "No audio device: playback failed (audio open error: no such device); "
+        "continuing without sound.\n"
+    )
 
 
 @needs_engine

@@ -91,7 +91,8 @@ class Playback:
     """A turn being played: how far it is, whether it is over, and a way to cut it short.
 
     Without a working player the turn still "plays" on the clock, silently, so pauses
-    and countdowns take their real time.
+    and countdowns take their real time. ``ended`` hears how the player ended (its exit
+    status), once, whoever notices first: the speaker says so when there is no sound.
     """
 
     def __init__(
@@ -101,11 +102,13 @@ class Playback:
         process: subprocess.Popen | None = None,
         started: float | None = None,
         errors: Path | None = None,
+        ended: Callable[[Playback, int], None] | None = None,
     ) -> None:
         self.audio = audio
         self.clock = clock
         self.process = process
         self.errors = errors  # where the player's standard error goes
+        self.ended = ended
         # When the first sound went to the player (a streamed turn starts before it is
         # wholly rendered), on ``clock``.
         self.started = clock.now() if started is None else started
@@ -119,11 +122,21 @@ class Playback:
     def done(self) -> bool:
         if self.stopped_at is not None:
             return True
-        if self.process is not None and self.process.poll() is not None:
-            if self.process.returncode == 0:
-                return True
-            self.process = None  # no sound card after all: the turn plays on the clock
+        ended = self.process is not None and self.process.poll() is not None
+        if ended and self.player_ended() == 0:
+            return True
         return self.clock.now() - self.started >= self.audio.duration_s
+
+    def player_ended(self) -> int:
+        """The ended player's exit status, told to ``ended``; a failed one leaves the clock."""
+        assert self.process is not None
+        status = self.process.returncode
+        if status != 0:
+            self.process = None  # no sound card after all: the turn plays on the clock
+        if self.ended is not None:
+            ended, self.ended = self.ended, None
+            ended(self, status)
+        return status
 
     def stop(self) -> None:
         """Stop now (barge-in): the player is ended, the position is kept."""
@@ -139,8 +152,10 @@ class Playback:
 
     def wait(self) -> None:
         """Until the turn has been heard to its end (or stopped)."""
-        if self.process is not None and self.process.wait() == 0:
-            return
+        if self.process is not None:
+            self.process.wait()
+            if self.player_ended() == 0:
+                return
         while not self.done():
             left = self.audio.duration_s - (self.clock.now() - self.started)
             self.clock.sleep(min(0.05, max(left, 0.001)))
@@ -335,7 +350,7 @@ class Speaker:
             return None
         if feed is None:
             return Playback(audio, clock, started=started)
-        return Playback(audio, clock, feed.process, started=started, errors=feed.errors)
+        return Playback(audio, clock, feed.process, started, feed.errors, ended=self._player_ended)
 
     def render(
         self, ssml: str, on_frames: Callable[[bytes], None] | None = None
@@ -489,20 +504,22 @@ class Speaker:
         return _PlayerFeed(process, audio_format, errors)
 
     def _heard(self, playback: Playback) -> bool:
-        """Wait until the player has played the turn: whether it did. A player's first
-        failure (no sound card) is said once, and the speaker stays silent after it."""
-        process = playback.process
-        if process is None:
+        """Wait until the player has played the turn: whether it did."""
+        if playback.process is None:
             return False
-        if process.wait() == 0:
+        playback.process.wait()  # not playback.wait(): a failed player's turn is not waited out
+        return playback.player_ended() == 0
+
+    def _player_ended(self, playback: Playback, status: int) -> None:
+        """A player's first failure (no sound card) is said once; the speaker stays silent
+        after it. Typed and hands-free turns alike end here."""
+        if status == 0:
             self._player_works = True
-            return True
-        if self._player_works is None:  # it has never worked: there is no sound here
+        elif self._player_works is None:  # it has never worked: there is no sound here
             said = playback.errors.read_text(errors="replace") if playback.errors else ""
             errors = said.strip().splitlines()
-            reason = errors[-1] if errors else f"exit status {process.returncode}"
+            reason = errors[-1] if errors else f"exit status {status}"
             self._player_failed(f"playback failed ({reason})")
-        return False
 
     def _player_failed(self, reason: str) -> None:
         self._player_works = False
