@@ -371,7 +371,10 @@ def test_the_lambda_path_leaves_the_web_and_the_runner_out() -> None:
         assert shell not in modules.skill
     assert not any(module.startswith("skill.local") for module in modules.skill)
     assert not any(module.startswith("skill.deploy") for module in modules.skill)
-    assert {"ask_sdk_core", "ask_sdk_model", "jinja2", "boto3", "botocore"} >= (modules.third_party)
+    assert {"ask_sdk_core", "ask_sdk_model", "markupsafe", "boto3", "botocore"} >= (
+        modules.third_party
+    )
+    assert "skill.coach.template_compiler" not in modules.skill  # templates ship compiled
     assert not {"flask", "werkzeug", "gunicorn", "cryptography", "requests", "pyttsx3"} & (
         modules.third_party
     )

@@ -28,9 +28,9 @@ def praises(ssml: str, locale_options: set[str]) -> list[str]:
 
 def test_a_cached_paced_set_is_what_the_template_renders(renderer: SpeechRenderer) -> None:
     items = pacing.script(paced_step(), "normal")
-    environment = renderer._environment("en-US")
-    paced = environment.globals["paced"]
-    fresh = {str(environment.globals["lib"].beats(items, v)) for v in range(PACED_VARIANTS)}
+    speech = renderer.speech("en-US")
+    paced = speech.globals["paced"]
+    fresh = {str(speech.globals["lib"].beats(items, v)) for v in range(PACED_VARIANTS)}
     seen = {str(paced(items)) for _ in range(200)}
     assert seen == fresh  # every variant, each exactly as rendered without the cache
     assert str(paced(items)) in fresh
@@ -45,7 +45,7 @@ def test_a_cached_paced_set_is_what_the_template_renders(renderer: SpeechRendere
 )
 def test_praise_between_sets_still_varies_and_is_the_locales(locale, options) -> None:
     renderer = SpeechRenderer(rng=random.Random(1))
-    paced = renderer._environment(locale).globals["paced"]
+    paced = renderer.speech(locale).globals["paced"]
     items = pacing.script(paced_step(), "normal")
     sets = sum(1 for beat in items if beat.kind in ("set_done", "release"))
     said = [praises(str(paced(items)), options) for _ in range(50)]
@@ -57,16 +57,16 @@ def test_a_seed_pins_the_paced_variant() -> None:
     items = pacing.script(paced_step(), "slow")
 
     def run(seed: int) -> list[str]:
-        paced = SpeechRenderer(rng=random.Random(seed))._environment("en-US").globals["paced"]
+        paced = SpeechRenderer(rng=random.Random(seed)).speech("en-US").globals["paced"]
         return [str(paced(items)) for _ in range(5)]
 
     assert run(4) == run(4)
 
 
 def test_the_cache_stays_bounded_for_callers_that_pass_fresh_lists() -> None:
-    environment = SpeechRenderer()._environment("en-US")
-    paced = PacedSets(environment.globals["lib"].beats, random.Random(2), limit=8)
+    speech = SpeechRenderer().speech("en-US")
+    paced = PacedSets(speech.globals["lib"].beats, random.Random(2), limit=8)
     items = pacing.script(paced_step(), "fast")
     outputs = {str(paced(list(items))) for _ in range(100)}
     assert len(paced.cache) <= 8
-    assert outputs == {str(environment.globals["lib"].beats(items, v)) for v in range(5)}
+    assert outputs == {str(speech.globals["lib"].beats(items, v)) for v in range(5)}

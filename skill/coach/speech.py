@@ -8,29 +8,31 @@ locale and are globals (``lib``, ``phrases``) in every template. Locales fall ba
 the exact locale to its language to English (``en-GB`` -> ``en``), file by file, so a
 locale only overrides what it says differently.
 
-Where a folder of precompiled templates exists (the Lambda package has one, written by
-:func:`compile_templates` at package time), they are loaded as Python modules instead:
-the same code Jinja would generate on first use, without the lexing and code generation a
-cold start would otherwise pay. A checkout has none and renders from the sources.
+Templates are Jinja, rendered as plain Python: :mod:`skill.coach.template_compiler`
+turns a locale's templates into functions that need only markupsafe, so no process that
+speaks imports Jinja's machinery. The Lambda package carries them compiled
+(:func:`compile_templates`, ``speech_templates_compiled/<locale>.py``); a checkout compiles
+the sources on first use.
 
-The environment is strict (a missing value is an error, never empty speech) and
-XML-autoescaped (a slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as
-text, never interpreted as SSML).
+Rendering is strict (a missing value is an error, never empty speech) and XML-escaped (a
+slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as text, never interpreted
+as SSML), as a Jinja environment with ``autoescape`` and ``StrictUndefined`` renders.
 """
 
 # Without ``from __future__ import annotations``: with it, every NamedTuple field here
 # would be a ForwardRef that typing compiles at import, on every Lambda cold start.
 
 import html
+import importlib.util
 import random
 import re
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import jinja2
-
 from skill.alexa.sounds import earcon_urls
+from skill.coach.template_runtime import CompiledTemplate, Library
 from skill.settings import COMPILED_TEMPLATES_DIR, SPEECH_TEMPLATES_DIR
 
 DEFAULT_LANGUAGE = "en"
@@ -67,39 +69,34 @@ def _chain_on_disk(root: Path, locale: str | None) -> tuple[str, ...]:
     )
 
 
-def _new_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
-    """The one configuration templates are compiled and rendered with."""
-    return jinja2.Environment(
-        loader=loader,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        auto_reload=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-
-
 def compile_templates(target: Path, root: Path = SPEECH_TEMPLATES_DIR) -> list[Path]:
-    """Compile each locale folder's templates (fallbacks included) into ``target/<locale>``.
+    """Compile each locale folder's templates (fallbacks included) into ``target/<locale>.py``.
 
-    Each folder holds what the renderer would compile for that locale: the module of every
-    template the locale's chain finds, named as :class:`jinja2.ModuleLoader` looks it up.
-    A syntax error stops the build rather than leaving a template out.
+    Each module holds what the renderer would compile for that locale from the sources:
+    every template the locale's chain finds, libraries included. A template the compiler
+    cannot translate stops the build rather than being left out.
     """
-    folders = []
+    from skill.coach import template_compiler  # Jinja parses: only here, and in a checkout
+
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
     for locale in sorted(p.name for p in root.iterdir() if p.is_dir()):
         chain = _chain_on_disk(root, locale)
-        environment = _new_environment(jinja2.FileSystemLoader([root / name for name in chain]))
-        folder = target / chain[0]
-        environment.compile_templates(
-            folder,
-            filter_func=lambda name: name.endswith(TEMPLATE_SUFFIX),
-            zip=None,
-            ignore_errors=False,
-        )
-        folders.append(folder)
-    return folders
+        path = target / f"{chain[0]}.py"
+        path.write_text(template_compiler.locale_source(root, chain, TEMPLATE_SUFFIX), "utf-8")
+        written.append(path)
+    return written
+
+
+def _precompiled(path: Path) -> Mapping[str, CompiledTemplate]:
+    """A locale's templates from the module :func:`compile_templates` wrote (and its .pyc)."""
+    name = "_step_coach_speech_" + path.stem.replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path
+    module = sys.modules[name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    templates: Mapping[str, CompiledTemplate] = module.TEMPLATES
+    return templates
 
 
 def _squash(markup: str) -> str:
@@ -189,11 +186,45 @@ class BeatTimes:
         return spoken
 
 
-class SpeechRenderer:
-    """Renders response keys for any locale; each template is compiled once, when first used.
+class LocaleSpeech:
+    """One locale's compiled templates, its macro libraries, and the globals templates see."""
 
-    A Lambda cold start answers one request, so compiling every template up front would be
-    most of its cost; a server calls :meth:`preload_all` before it forks its workers.
+    def __init__(self, templates: Mapping[str, CompiledTemplate], rng: random.Random) -> None:
+        self.templates = templates
+        self.libraries: dict[str, Library] = {}
+        self.globals: dict[str, Any] = {"pick": _pick(rng), "sound_urls": earcon_urls()}
+        for file_name, global_name in LIBRARIES.items():  # _lib uses phrases: order matters
+            self.globals[global_name] = self.load(file_name)
+        self.globals["paced"] = PacedSets(self.globals["lib"].beats, rng)
+        self.beat_times = BeatTimes(self.globals["lib"].beats)
+
+    def load(self, file_name: str) -> Library:
+        """A library, built once with the globals defined so far (as Jinja's import does)."""
+        library = self.libraries.get(file_name)
+        if library is None:
+            module = self.template(file_name).module
+            if module is None:
+                raise TemplateNotFound(f"{file_name} has blocks: it is not a macro library")
+            library = self.libraries[file_name] = module(dict(self.globals), self.load)
+        return library
+
+    def template(self, file_name: str) -> CompiledTemplate:
+        template = self.templates.get(file_name)
+        if template is None:
+            raise TemplateNotFound(f"no speech template {file_name}")
+        return template
+
+
+class TemplateNotFound(LookupError):
+    """A response key (or library) that no folder of the locale's chain has."""
+
+
+class SpeechRenderer:
+    """Renders response keys for any locale; a locale's templates are loaded on first use.
+
+    From the precompiled module where the package has one, else compiled from the sources
+    (once per process and set of sources). A server calls :meth:`preload_all` before it
+    forks its workers.
     """
 
     def __init__(
@@ -204,14 +235,10 @@ class SpeechRenderer:
         rng: random.Random | None = None,
     ) -> None:
         self.root = root
-        self.compiled = compiled  # precompiled templates, used where a locale's folder exists
+        self.compiled = compiled  # precompiled templates, used where a locale's module exists
         self.rng = rng or random.Random()
-        self._environments: dict[tuple[str, ...], jinja2.Environment] = {}
-        self._by_locale: dict[str | None, jinja2.Environment] = {}
-        # Each environment's globals as one plain dict: Template.new_context would flatten
-        # the ChainMap of template and environment globals on every render (~10 us).
-        self._globals: dict[jinja2.Environment, dict[str, Any]] = {}
-        self._beat_times: dict[jinja2.Environment, BeatTimes] = {}
+        self._chains: dict[tuple[str, ...], LocaleSpeech] = {}
+        self._by_locale: dict[str | None, LocaleSpeech] = {}
         self.keys = sorted(
             path.name.removesuffix(TEMPLATE_SUFFIX)
             for path in (root / DEFAULT_LANGUAGE).glob(f"*{TEMPLATE_SUFFIX}")
@@ -221,69 +248,58 @@ class SpeechRenderer:
     def locales(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir())
 
-    def _environment(self, locale: str | None) -> jinja2.Environment:
-        """The environment for a locale, looked up on disk once per locale, then kept."""
-        environment = self._by_locale.get(locale)
-        if environment is None:
-            environment = self._by_locale[locale] = self._build_environment(locale)
-        return environment
+    def speech(self, locale: str | None) -> LocaleSpeech:
+        """A locale's templates and globals, looked up on disk once per locale, then kept."""
+        speech = self._by_locale.get(locale)
+        if speech is None:
+            chain = _chain_on_disk(self.root, locale)
+            speech = self._chains.get(chain)
+            if speech is None:
+                speech = self._chains[chain] = LocaleSpeech(self._templates(chain), self.rng)
+            self._by_locale[locale] = speech
+        return speech
 
-    def _build_environment(self, locale: str | None) -> jinja2.Environment:
-        chain = _chain_on_disk(self.root, locale)
-        environment = self._environments.get(chain)
-        if environment is None:
-            precompiled = self.compiled / chain[0] if self.compiled else None
-            if precompiled is not None and precompiled.is_dir():
-                loader: jinja2.BaseLoader = jinja2.ModuleLoader(precompiled)
-            else:
-                loader = jinja2.FileSystemLoader([self.root / name for name in chain])
-            environment = _new_environment(loader)
-            environment.globals["pick"] = _pick(self.rng)
-            environment.globals["sound_urls"] = earcon_urls()
-            for file_name, global_name in LIBRARIES.items():  # _lib uses phrases: order matters
-                environment.globals[global_name] = environment.get_template(file_name).module
-            environment.globals["paced"] = PacedSets(environment.globals["lib"].beats, self.rng)
-            self._beat_times[environment] = BeatTimes(environment.globals["lib"].beats)
-            self._environments[chain] = environment
-            self._globals[environment] = dict(environment.globals)
-        return environment
+    def _templates(self, chain: tuple[str, ...]) -> Mapping[str, CompiledTemplate]:
+        precompiled = self.compiled / f"{chain[0]}.py" if self.compiled else None
+        if precompiled is not None and precompiled.is_file():
+            return _precompiled(precompiled)
+        from skill.coach import template_compiler  # a checkout: Jinja parses the sources
+
+        return template_compiler.load_locale(self.root, chain, TEMPLATE_SUFFIX)
 
     def preload(self, locale: str) -> None:
-        """Compile every template for a locale, so no request pays for it (and typos fail early)."""
-        environment = self._environment(locale)
+        """Load a locale's templates now, so no request pays for it (and typos fail early)."""
+        speech = self.speech(locale)
         for key in self.keys:
-            environment.get_template(key + TEMPLATE_SUFFIX)
+            speech.template(key + TEMPLATE_SUFFIX)
 
     def preload_all(self) -> None:
-        """Compile every template of every locale folder."""
+        """Load every locale folder's templates."""
         for locale in self.locales():
             self.preload(locale)
 
     def library(self, locale: str | None, name: str) -> Any:
         """A macro library of a locale (``"screen"``: the words a screen shows)."""
-        return self._globals[self._environment(locale)][name]
+        return self.speech(locale).globals[name]
 
     def beat_times(self, locale: str | None) -> BeatTimes:
-        return self._beat_times[self._environment(locale)]
+        return self.speech(locale).beat_times
 
     def render(self, key: str, locale: str | None, **data: Any) -> Rendered:
-        environment = self._environment(locale)
-        template = environment.get_template(key + TEMPLATE_SUFFIX)
-        blocks = template.blocks
-        context = environment.context_class(
-            environment, {**self._globals[environment], **data}, template.name, blocks
-        )
+        speech = self.speech(locale)
+        blocks = speech.template(key + TEMPLATE_SUFFIX).blocks
+        context = {**speech.globals, **data}
 
         def block(name: str) -> str | None:
             render_block = blocks.get(name)
-            return _squash("".join(render_block(context))) if render_block else None
+            return _squash(render_block(context)) if render_block else None
 
-        speech = block("speech")
+        speech_markup = block("speech")
         reprompt = block("reprompt")
         card_title = block("card_title")
         card_text = block("card")
         return Rendered(
-            speech=f"<speak>{speech}</speak>",
+            speech=f"<speak>{speech_markup}</speak>",
             reprompt=f"<speak>{reprompt}</speak>" if reprompt else None,
             card_title=html.unescape(card_title) if card_title else "Step Coach",
             card_text=html.unescape(card_text) if card_text else "",

@@ -4,8 +4,10 @@ Only what the Lambda path imports goes in. :func:`runtime_modules` follows the s
 imports from ``skill.lambda_function`` through the source (every ``import``, also inside
 functions, but not under ``if TYPE_CHECKING:``), so the web endpoint, the signature
 verifier and the local runner stay out, and with them flask, gunicorn and cryptography.
-The speech templates go in as sources and, precompiled, as Python modules (no Jinja
-compilation on a cold start); the content TOML files with a JSON twin (no tomllib).
+The speech templates go in as sources (the renderer finds its locales' folders there) and
+compiled to plain Python, a module per locale, so a cold start imports no Jinja at all
+(``skill.coach.template_compiler`` is build-time only, and Jinja stays out of the zip);
+the content TOML files with a JSON twin (no tomllib).
 
 Dependencies are wheels for Lambda's platform, not this machine's: ``pip install
 --platform manylinux2014_<arch> --implementation cp --python-version <runtime>
@@ -15,7 +17,7 @@ CLI's change detection sees only real changes.
 
 Where the target runtime is the building Python's own version, every module also goes in
 as bytecode: Lambda's /var/task is read-only, so without it each cold start compiles
-the skill, Jinja, botocore and the SDK from source (twice the time of the rest).
+the skill, botocore and the SDK from source (twice the time of the rest).
 """
 
 from __future__ import annotations
@@ -46,9 +48,13 @@ DEFAULT_RUNTIME = BUILD_RUNTIME if BUILD_RUNTIME in RUNTIMES else "python3.13"
 # Lambda architecture -> the manylinux platform tag of its wheels.
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 DEFAULT_ARCHITECTURE = "x86_64"
-# What the Lambda path needs from PyPI: the SDK, the templates and the DynamoDB client.
-# Their own dependencies (ask-sdk-model, requests, markupsafe, botocore, ...) follow.
-LAMBDA_DISTRIBUTIONS = ("ask-sdk-core", "boto3", "jinja2")
+# What the Lambda path needs from PyPI: the SDK, the compiled templates' markup escaping,
+# the DynamoDB client. Their own dependencies (ask-sdk-model, requests, botocore, ...) follow.
+LAMBDA_DISTRIBUTIONS = ("ask-sdk-core", "boto3", "markupsafe")
+# Modules the Lambda path names but never runs: the package carries what they would make.
+# (The speech templates are compiled at package time; only a checkout compiles them, with
+# Jinja, which therefore stays out of the zip.)
+BUILD_TIME_ONLY = frozenset({"skill.coach.template_compiler"})
 # Lambda's own limit for a zip uploaded directly (larger ones must come from S3).
 LAMBDA_ZIP_LIMIT_BYTES = 50 * 1024 * 1024
 # Files that never belong in the zip.
@@ -151,7 +157,7 @@ def runtime_modules(root: str = sources.LAMBDA_MODULE) -> RuntimeModules:
     pending = [root]
     while pending:
         module = pending.pop()
-        if module in own:
+        if module in own or module in BUILD_TIME_ONLY:
             continue
         path = _module_file(module)
         if path is None:
@@ -211,8 +217,8 @@ def write_code(destination: Path) -> list[Path]:
         written.append(relative)
     for twin in sources.write_content_json(destination / sources.CONTENT):
         written.append(twin.relative_to(destination))
-    for folder in sources.write_compiled_templates(destination / sources.COMPILED_TEMPLATES):
-        written.extend(path.relative_to(destination) for path in sorted(folder.iterdir()))
+    for module in sources.write_compiled_templates(destination / sources.COMPILED_TEMPLATES):
+        written.append(module.relative_to(destination))
     requirements_file = destination / "requirements.txt"
     requirements_file.write_text(
         "# The Lambda path's dependencies, pinned to the versions tested with it.\n"

@@ -53,7 +53,7 @@ def interaction_model_file(locale: str) -> Path:
 
 
 def write_compiled_templates(target: Path) -> list[Path]:
-    """The templates as Python modules, which the renderer loads where it finds them."""
+    """The templates compiled, a Python module per locale, for the renderer to load."""
     return compile_templates(target, SPEECH_TEMPLATES_DIR)
 
 
