@@ -9,10 +9,10 @@ the exact locale to its language to English (``en-GB`` -> ``en``), file by file,
 locale only overrides what it says differently.
 
 Templates are Jinja, rendered as plain Python: :mod:`skill.coach.template_compiler`
-turns a locale's templates into functions that need only markupsafe, so no process that
-speaks imports Jinja's machinery. The Lambda package carries them compiled
-(:func:`compile_templates`, ``speech_templates_compiled/<locale>.py``); a checkout compiles
-the sources on first use.
+turns a locale's templates into functions that need only markupsafe. The Lambda package
+carries them compiled (:func:`compile_templates`, ``speech_templates_compiled/<locale>.py``),
+so a cold start imports no Jinja; a checkout compiles each template from its source (Jinja
+parses it) on first use.
 
 Rendering is strict (a missing value is an error, never empty speech) and XML-escaped (a
 slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as text, never interpreted
