@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soxr
 
 from skill.local.hearing import (
     AudioError,
     Recognizer,
     SimulatedMicrophone,
+    bandwidth,
     read_wav,
     synthesis,
     write_wav,
@@ -263,6 +265,52 @@ def test_a_quiet_room_decodes_one_version_and_a_noisy_room_both(recognizer, spok
         del recognizer._words
     assert quiet.text == "next" and quiet_decodes == 1
     assert noisy.text == "next" and len(decoded) == 2
+
+
+def _telephone(samples: np.ndarray, folder: Path) -> np.ndarray:
+    """16 kHz samples as an 8 kHz WAV would bring them: band-limited, then read back up."""
+    narrow = soxr.resample(samples.astype(np.float32), 16000, 8000)
+    path = folder / "telephone.wav"
+    write_wav(path, np.clip(np.rint(narrow), -32768, 32767).astype(np.int16), rate=8000)
+    return read_wav(path)
+
+
+def test_telephone_band_audio_is_told_from_wideband(spoken, noises, tmp_path):
+    wide = spoken["start russian push ups"]
+    assert bandwidth.is_narrowband(_telephone(wide, tmp_path))
+    assert not bandwidth.is_narrowband(wide)
+    assert not bandwidth.is_narrowband(spoken["go to the main menu"])  # the least above 4 kHz
+    assert not bandwidth.is_narrowband(
+        synthesis.mix(_telephone(wide, tmp_path), noises["pink"], 20)
+    )
+    assert not bandwidth.is_narrowband(synthesis.silence(1))
+
+
+def test_widening_fills_the_high_band_and_keeps_the_rest(spoken, tmp_path):
+    narrow = _telephone(spoken["start russian push ups"], tmp_path)
+    wide = bandwidth.widen(narrow)
+    assert len(wide) == len(narrow) and not bandwidth.is_narrowband(wide)
+    freqs = np.fft.rfftfreq(len(narrow), 1 / 16000)
+    low = freqs < 3_800
+    before, after = np.fft.rfft(narrow.astype(float)), np.fft.rfft(wide.astype(float))
+    assert np.abs(after[low] - before[low]).sum() < 0.01 * np.abs(before[low]).sum()
+    assert np.array_equal(bandwidth.widen(narrow), wide)  # the same audio, the same reading
+
+
+def test_telephone_band_commands_stay_above_the_measured_floor(recognizer, nlu, spoken, tmp_path):
+    """The tests' commands through an 8 kHz WAV: 31 of 36 heard as decoded at 16 kHz
+    unchanged, 33 widened and decoded in both versions (bench.hearing's 8 kHz voice: 51 of
+    63 before, 59 after)."""
+    right = 0
+    for case in CASES:
+        try:
+            assert_understood(
+                nlu, case, hear(recognizer, _telephone(spoken[case["say"]], tmp_path)).text
+            )
+            right += 1
+        except AssertionError:
+            pass
+    assert right / len(CASES) >= 0.88
 
 
 def test_the_room_level_is_its_quiet_moments():

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pocketsphinx
 
-from skill.local.hearing import language_model
+from skill.local.hearing import bandwidth, language_model
 from skill.local.hearing.audio import SAMPLE_RATE, read_wav
 from skill.local.hearing.denoise import Denoiser, denoise
 from skill.local.hearing.endpoint import Endpointer, room_dbfs
@@ -228,10 +228,19 @@ class Recognizer:
 def _versions(raw: np.ndarray, clean: np.ndarray | None, room: float) -> list[np.ndarray]:
     """The versions of an utterance worth decoding: both in a noisy room, only the
     suppressed one in a quiet room (:data:`QUIET_ROOM_DBFS`), the raw one without noise
-    suppression."""
-    if clean is None:
-        return [raw]
-    return [clean] if room <= QUIET_ROOM_DBFS else [raw, clean]
+    suppression.
+
+    Telephone-band audio (:func:`bandwidth.is_narrowband`) is widened, and both versions
+    are decoded even in a quiet room: the model hears it worst, and a second reading is
+    worth the decoding time there (bench.hearing's 63 commands in the 8 kHz voice, widened:
+    7 missed with one decode, 4 with both; decoding both without widening: 11 as before).
+    """
+    versions = [raw] if clean is None else [raw, clean]
+    if bandwidth.is_narrowband(raw):
+        return [bandwidth.widen(version) for version in versions]
+    if clean is not None and room <= QUIET_ROOM_DBFS:
+        return [clean]
+    return versions
 
 
 def _blocks(samples: np.ndarray, size: int = 1_600) -> Iterator[np.ndarray]:
