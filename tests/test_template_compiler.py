@@ -41,6 +41,8 @@ SNIPPETS = [
     "{% for b in items %}{{ loop.index0 }}{{ loop.first }}{{ loop.revindex }}{% endfor %}",
     "{% for k in mapping %}{{ k }}={{ mapping[k] }};{% endfor %}",
     "{% for k, v in mapping.items() %}{% set twice = v * 2 %}{{ k }}{{ twice }}{% endfor %}",
+    "{% set x = n %}{% for b in items %}{% set x = b.value %}{% if x %}{{ x }}{% endif %}"
+    "{% endfor %}{{ x }}",
     "{% for b in items %}{% for c in items %}{{ loop.index }}{% endfor %}"
     "|{{ loop.index }}{% endfor %}",
     "{{ 's' if n != 1 }} {{ 'x' if flag }} {{ 'a' if flag else 'b' }} {{ name or 'none' }}",
@@ -56,6 +58,9 @@ LIBRARY = """
 {% macro count(items) -%}{% for b in items %}<s>{{ b.value }}</s>{% endfor %}{%- endmacro %}
 {% macro both(who) -%}{{ greet(who) }} {{ greet(who, "?") }} {{ pick }}{%- endmacro %}
 {% macro bare(x) -%}[{{ x is none }}]{%- endmacro %}
+{% macro shadows(list, len, c, g) -%}
+{% for i in list %}{{ loop.length }}{{ len }}{% endfor %}
+{%- endmacro %}
 """
 
 
@@ -91,6 +96,7 @@ def test_a_library_builds_its_macros_as_jinja_does() -> None:
         lambda lib: lib.both("me"),
         lambda lib: lib.bare(None),
         lambda lib: lib.bare(),  # a missing argument is undefined, and not None
+        lambda lib: lib.shadows([1, 2], "L", "C", "G"),  # parameters named as builtins
     ):
         ours, theirs = call(library), call(reference)
         assert (str(ours), type(ours).__name__) == (str(theirs), "Markup")
@@ -137,6 +143,10 @@ def test_a_library_imports_another_and_sees_the_globals_of_its_build() -> None:
         ("{% set x = 1 %}{% macro m() %}{% endmacro %}", "the Assign at the top of a library"),
         ("{% block speech %}{% block inner %}{% endblock %}{% endblock %}", "nested block"),
         ("{% block speech %}{{ _private }}{% endblock %}", "the name '_private'"),
+        (
+            "{% block speech %}{% if a %}{% set b = 1 %}{% endif %}{% endblock %}",
+            "a set inside an if",
+        ),
         ("{% block speech %}{% if %}{% endblock %}", "t.ssml.j2, line 1: "),
     ],
 )

@@ -17,7 +17,7 @@ code, and ``tests/test_consistency.py`` renders every response of its sweep thro
 itself to prove the bytes equal.
 
 It compiles the part of Jinja the templates use, with Jinja's meaning for an environment
-with ``autoescape=True`` and ``StrictUndefined`` (``skill.coach.speech.JINJA_OPTIONS``):
+with ``autoescape=True`` and ``StrictUndefined`` (:data:`JINJA_OPTIONS`):
 output, text, ``if``/``elif``/``else``, ``for`` (``loop.index``, ``index0``, ``first``,
 ``last``, ``length``, ``revindex``), ``set``, ``macro`` (constant defaults),
 ``import ... as``, ``block``; names, constants, attributes, items, calls, lists, dicts,
@@ -42,11 +42,14 @@ from jinja2 import nodes
 
 from skill.coach.template_runtime import CompiledTemplate
 
-# The runtime names generated code uses; template names never start with "_", so no clash.
+# The runtime names generated code uses. Every name the generated code makes up starts with
+# "_" (``_c_x`` a context read, ``_l_x_3`` a local, ``_m_x`` a macro, ``_i_x`` an import),
+# and template names may not: no template name can shadow one.
 RUNTIME_IMPORT = (
     "from skill.coach.template_runtime import CompiledTemplate as _Template, "
     "Library as _Library, Markup as _Markup, Undefined as _Undefined, attr as _attr, "
-    "capitalize as _capitalize, escape as _escape, item as _item"
+    "capitalize as _capitalize, escape as _escape, item as _item\n"
+    "_enumerate, _len, _list = enumerate, len, list"  # a macro parameter may be called list
 )
 _COMPARISONS = {
     "eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=",
@@ -86,9 +89,12 @@ class _Scope:
     names: dict[str, str] = field(default_factory=dict)  # Jinja local -> Python name
     loop: _Loop | None = None
     uses_loop: bool = False
+    # Inside an if: a set there would outlive the branch in Jinja, and fall back to the
+    # context's value where the branch did not run; compiled code does not mimic that.
+    in_branch: bool = False
 
-    def child(self) -> _Scope:
-        return _Scope(dict(self.names), self.loop)
+    def child(self, in_branch: bool = False) -> _Scope:
+        return _Scope(dict(self.names), self.loop, in_branch=self.in_branch or in_branch)
 
 
 class _Writer:
@@ -166,6 +172,8 @@ class _FunctionCompiler:
         elif isinstance(node, nodes.Assign):
             if not isinstance(node.target, nodes.Name):
                 raise self.error(node, "assigning to anything but one name")
+            if scope.in_branch:
+                raise self.error(node, "a set inside an if (set it before the if)")
             value = self.expression(node.node, scope)
             python = scope.names[node.target.name] = self.fresh(f"l_{node.target.name}_")
             out.line(f"{python} = {value}")
@@ -174,7 +182,7 @@ class _FunctionCompiler:
 
     def branch(self, statements: list[nodes.Node], scope: _Scope, out: _Writer) -> None:
         out.indent()
-        inner = scope.child()
+        inner = scope.child(in_branch=True)
         self.body(statements, inner, out)
         scope.uses_loop |= inner.uses_loop
         out.line("pass")
@@ -183,11 +191,10 @@ class _FunctionCompiler:
     def for_loop(self, node: nodes.For, scope: _Scope, out: _Writer) -> None:
         if node.else_ or node.test is not None or node.recursive:
             raise self.error(node, "for with else, if or recursive")
-        inner = scope.child()
-        inner.loop = _Loop(self.fresh("i"), self.fresh("n"))
+        inner = _Scope(dict(scope.names), _Loop(self.fresh("i"), self.fresh("n")))  # its own scope
         items = self.fresh("items")
         target = self.target(node.target, inner)
-        out.line(f"{items} = list({self.expression(node.iter, scope)})")
+        out.line(f"{items} = _list({self.expression(node.iter, scope)})")
         loop_line = len(out.lines)  # the counter's line goes here once the body is known
         out.line(f"for {target} in {items}:")
         out.indent()
@@ -197,9 +204,9 @@ class _FunctionCompiler:
         if inner.uses_loop:  # the loop variable is used: count, and know the length
             index, length = inner.loop.index, inner.loop.length
             out.lines[loop_line] = out.lines[loop_line].replace(
-                f"for {target} in {items}:", f"for {index}, {target} in enumerate({items}, 1):"
+                f"for {target} in {items}:", f"for {index}, {target} in _enumerate({items}, 1):"
             )
-            out.lines.insert(loop_line, "    " * out.depth + f"{length} = len({items})")
+            out.lines.insert(loop_line, "    " * out.depth + f"{length} = _len({items})")
 
     def target(self, node: nodes.Node, scope: _Scope) -> str:
         if isinstance(node, nodes.Name):
@@ -290,7 +297,7 @@ class _FunctionCompiler:
         if not node.name.isidentifier() or node.name.startswith("_"):
             raise self.error(node, f"the name {node.name!r}")
         if node.name not in self.free:
-            self.free[node.name] = f"c_{node.name}"
+            self.free[node.name] = f"_c_{node.name}"
             self.where[node.name] = node.lineno
         return self.free[node.name]
 
@@ -362,27 +369,29 @@ def compile_template(name: str, source: str, environment: jinja2.Environment) ->
             if block.scoped or block.required or block.find(nodes.Block):
                 raise _unsupported(name, block, "a scoped, required or nested block")
             function = f"_{ident}__{block.name}"
-            compiler = _FunctionCompiler(name, "c", {})
-            lines += _function(compiler, f"def {function}(c):", block.body, _Scope(), "''.join(_o)")
+            compiler = _FunctionCompiler(name, "_context", {})
+            lines += _function(
+                compiler, f"def {function}(_context):", block.body, _Scope(), "''.join(_o)"
+            )
             entries.append(f"{block.name!r}: {function}")
         lines.append(f"TEMPLATES[{name!r}] = _Template({name!r}, {{{', '.join(entries)}}}, None)")
         return lines
     # A macro library: its imports and macros, in a function of the globals it sees.
     outer: dict[str, str] = {}
-    module_lines = [f"def _{ident}__module(g, load):"]
+    module_lines = [f"def _{ident}__module(_globals, _load):"]
     macros = []
     for node in top:
         if isinstance(node, nodes.Import):
             if node.with_context or not isinstance(node.template, nodes.Const):
                 raise _unsupported(name, node, "import with context or a computed name")
-            outer[node.target] = f"i_{node.target}"
-            module_lines.append(f"    i_{node.target} = load({node.template.value!r})")
+            outer[node.target] = f"_i_{node.target}"
+            module_lines.append(f"    _i_{node.target} = _load({node.template.value!r})")
         elif isinstance(node, nodes.Macro):
-            outer[node.name] = f"m_{node.name}"
+            outer[node.name] = f"_m_{node.name}"
             macros.append(node)
         else:
             raise _unsupported(name, node, f"the {type(node).__name__} at the top of a library")
-    compiler = _FunctionCompiler(name, "g", outer)
+    compiler = _FunctionCompiler(name, "_globals", outer)
     macro_lines: list[str] = []
     for macro in macros:
         if macro.find(nodes.Macro) or macro.find(nodes.Block):
@@ -401,11 +410,11 @@ def compile_template(name: str, source: str, environment: jinja2.Environment) ->
                 parameters.append(f"{argument.name}={default.value!r}")
             else:
                 raise compiler.error(default, "a default that is not a constant")
-        body = _FunctionCompiler(name, "g", outer)
-        body.free, body.where = compiler.free, compiler.where  # one read of g for all macros
+        body = _FunctionCompiler(name, "_globals", outer)
+        body.free, body.where = compiler.free, compiler.where  # one read of each global
         macro_lines += _function(
             body,
-            f"def m_{macro.name}({', '.join(parameters)}):",
+            f"def _m_{macro.name}({', '.join(parameters)}):",
             macro.body,
             scope,
             "_Markup(''.join(_o))",
@@ -413,7 +422,7 @@ def compile_template(name: str, source: str, environment: jinja2.Environment) ->
         )
     module_lines += ["    " + line for line in compiler.prologue()]
     module_lines += ["    " + line for line in macro_lines]
-    exported = ", ".join(f"{m.name!r}: m_{m.name}" for m in macros)
+    exported = ", ".join(f"{m.name!r}: _m_{m.name}" for m in macros)
     module_lines.append(f"    return _Library({name!r}, {{{exported}}})")
     return [*module_lines, f"TEMPLATES[{name!r}] = _Template({name!r}, {{}}, _{ident}__module)"]
 
