@@ -143,6 +143,11 @@ class Understanding:
         via = f" via {self.sample!r}" if self.sample is not None else ""
         return f"{self.intent}{' ' + slots if slots else ''} (score {self.score:.2f}){via}"
 
+    def meaning(self) -> tuple[str, tuple[tuple[str, str | None], ...]]:
+        """The intent and each slot's resolved id: what two readings share when they mean
+        the same thing, however differently worded."""
+        return self.intent, tuple(sorted((name, slot.id) for name, slot in self.slots.items()))
+
 
 @dataclass(frozen=True)
 class Invocation:

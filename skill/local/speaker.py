@@ -409,8 +409,8 @@ class Speaker:
         for segment in segments:
             if segment.is_pause and self._format is None:
                 self._render_text(engine, " ", work_dir)  # a pause came first: learn the format
-            if self._format is None and segment.is_pause:
-                return None
+                if self._format is None:
+                    return None
             if not segment.is_pause:
                 piece = self._render_text(engine, segment.text, work_dir)
             elif segment.audio:

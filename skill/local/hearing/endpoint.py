@@ -15,6 +15,7 @@ who began just before the command), its start is judged again at its end
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,11 +103,11 @@ class Endpointer:
     @property
     def room_dbfs(self) -> float:
         """How loud the room is now (its quiet moments), in dB of full scale."""
-        return float(np.percentile(self._room, ROOM_PERCENTILE)) if self._room else SILENCE_DBFS
+        return _room_level(self._room)
 
     def _is_speech(self, frame: np.ndarray) -> bool:
         level = _dbfs(frame)
-        room = np.percentile(self._room, ROOM_PERCENTILE) if self._room else SILENCE_DBFS
+        room = self.room_dbfs  # before this frame joins it
         self._room.append(level)
         voiced = self._vad.is_speech(frame.astype("<i2").tobytes())
         self._voiced.append(voiced)
@@ -146,8 +147,14 @@ class Endpointer:
 def room_dbfs(samples: np.ndarray) -> float:
     """A whole recording's room level, as the endpointer measures a stream's."""
     frame = round(FRAME_SECONDS * SAMPLE_RATE)
-    levels = [_dbfs(samples[i : i + frame]) for i in range(0, len(samples) - frame + 1, frame)]
-    return float(np.percentile(levels, ROOM_PERCENTILE)) if levels else SILENCE_DBFS
+    return _room_level(
+        [_dbfs(samples[i : i + frame]) for i in range(0, len(samples) - frame + 1, frame)]
+    )
+
+
+def _room_level(levels: Sequence[float]) -> float:
+    """The room's level from frame levels (dBFS): their quiet moments, or silence if none."""
+    return float(np.percentile(levels, ROOM_PERCENTILE)) if len(levels) else SILENCE_DBFS
 
 
 def _dbfs(frame: np.ndarray) -> float:

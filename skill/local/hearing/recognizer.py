@@ -246,17 +246,11 @@ class Recognizer:
         first: dict[tuple, str] = {}
         for nbest in readings:
             for rank, text in enumerate(nbest):
-                key = self._intent(text)
+                key = self._nlu.understand(text).meaning()
                 votes[key] = votes.get(key, 0.0) + 1.0 / (rank + 1) ** VOTE_POWER
                 first.setdefault(key, text)
         winner = max(votes, key=votes.__getitem__, default=None)
         return "" if winner is None or winner[0] == FALLBACK_INTENT else first[winner]
-
-    def _intent(self, text: str) -> tuple:
-        """What the text NLU reads: the intent and its slots' ids."""
-        understanding = self._nlu.understand(text)
-        slots = tuple(sorted((name, slot.id) for name, slot in understanding.slots.items()))
-        return understanding.intent, slots
 
     def hear(self, blocks: Iterable[np.ndarray]) -> Heard:
         """The first understood utterance of a stream (one turn), else the last heard one.
