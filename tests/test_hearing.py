@@ -365,3 +365,31 @@ def test_a_command_outvotes_fallback_readings_in_the_n_best(recognizer):
     launch = [["talk to step coach", "talk to step coach to", "pause", "talk step coach"]]
     assert recognizer._vote(launch) == ""
     assert recognizer._vote([[], []]) == ""
+
+
+def test_a_version_heard_as_a_sentence_of_the_skill_beats_one_that_is_not(recognizer):
+    """Both versions of a noisy utterance are decoded; when the better-covered reading is
+    not a sentence the skill expects and the other version's is, the other one wins."""
+    sentence = recognizer._sentence
+    assert sentence(
+        "are the russian push ups", ["are the russian push ups", "russian push ups"]
+    ) == ("russian push ups")
+    assert sentence("next", ["why next", "next"]) == "next"
+    assert sentence("why are to next", ["why are to next", "a next"]) == "why are to next"
+
+
+def test_a_sentence_of_the_skill_holding_most_of_a_reading_is_what_was_said(recognizer):
+    """When the best reading means nothing to the text NLU (the room read as words around
+    a command), a sentence of the corpus making up more than half of a reading's words is
+    taken for what was said (the longest over the versions' readings); half is not enough:
+    a paraphrase decoded right keeps its meaning."""
+    within = recognizer._sentence_within
+    assert "i missed back to the menu" not in recognizer.model.sentences
+    assert within(["i missed back to the menu"]) == "back to the menu"
+    assert within(["why are russian push ups", "why are ask step coach to take a break"]) == (
+        "ask step coach to take a break"
+    )
+    assert within(["are the russian push ups please"]) == ""  # 3 of 6 words
+    assert within(["repeat the last step"]) == ""  # "last step" is a sentence, 2 of 4 words
+    assert within(["why are to does get hurt can we"]) == ""
+    assert within(["", "next"]) == "next"

@@ -43,20 +43,22 @@ def test_every_word_the_model_can_emit_has_a_pronunciation(built):
     assert emitted == set(built.words)
 
 
-def test_every_slot_value_and_synonym_is_in_the_corpus():
-    sentences = {" ".join(s.words) for s in lm.corpus("en-US")}
-    text = " | ".join(sentences)
+def test_the_built_model_knows_every_sentence_of_the_corpus(built):
+    assert built.sentences == {" ".join(s.words) for s in lm.corpus("en-US")}
+
+
+def test_every_slot_value_and_synonym_is_in_the_corpus(built):
+    text = " | ".join(built.sentences)
     for slot_type in _language()["types"]:
         for value in slot_type["values"]:
             for phrase in (value["name"]["value"], *value["name"].get("synonyms", [])):
                 assert " ".join(lm.spoken_words(phrase)) in text, phrase
 
 
-def test_the_built_in_phrasings_are_in_the_corpus():
-    sentences = {" ".join(s.words) for s in lm.corpus("en-US")}
+def test_the_built_in_phrasings_are_in_the_corpus(built):
     for phrases in BUILTIN_PHRASES.values():
         for phrase in phrases:
-            assert " ".join(lm.spoken_words(phrase)) in sentences
+            assert " ".join(lm.spoken_words(phrase)) in built.sentences
 
 
 def test_the_extra_pronunciations_are_needed_and_well_formed():

@@ -233,6 +233,7 @@ class BuiltModel:
     lm_path: Path
     dict_path: Path
     words: frozenset[str]
+    sentences: frozenset[str]  # every sentence of the corpus, its words joined by spaces
 
 
 def build(locale: str = "en-US", cache_dir: Path | None = None) -> BuiltModel:
@@ -258,7 +259,9 @@ def build(locale: str = "en-US", cache_dir: Path | None = None) -> BuiltModel:
                 for i, phones in enumerate(options)
             ),
         )
-    return BuiltModel(lm_path, dict_path, frozenset(words))
+    return BuiltModel(
+        lm_path, dict_path, frozenset(words), frozenset(" ".join(s.words) for s in sentences)
+    )
 
 
 def _write_atomically(path: Path, text: str) -> None:

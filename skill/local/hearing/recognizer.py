@@ -18,9 +18,12 @@ Rejection, measured on synthesized speech (``bench/hearing.py``):
   :data:`MIN_SPEECH_SECONDS`.
 
 What passes is text for the text NLU, which still answers out-of-domain word salad with
-``AMAZON.FallbackIntent``: the last line of defence, as on an Echo. When the best
-reading is such word salad (in babble, talkers read as words around the command), the
-decoder's N-best readings vote for a command (:meth:`Recognizer._vote`).
+``AMAZON.FallbackIntent``: the last line of defence, as on an Echo. In babble the
+decoder reads the talkers as words around the command, so a version heard as a sentence
+of the skill's corpus beats one that is not (:meth:`Recognizer._sentence`), and when the
+best reading is word salad, a corpus sentence that is most of a reading
+(:meth:`Recognizer._sentence_within`) or else the N-best readings' vote
+(:meth:`Recognizer._vote`) names the command.
 """
 
 from __future__ import annotations
@@ -202,14 +205,18 @@ class Recognizer:
         if len(versions[0]) < MIN_SPEECH_SECONDS * SAMPLE_RATE:
             return best
         readings: list[list[str]] = []
+        hypotheses: list[str] = []
         for audio in versions:
             hypothesis, coverage, nbest = self._words(audio)
             readings.append(nbest)
+            hypotheses.append(hypothesis)
             if hypothesis and coverage >= best.confidence:
                 best = Heard("", round(coverage, 3), hypothesis, start, end, capped)
         seconds = len(versions[0]) / SAMPLE_RATE
         if best.confidence >= self.threshold and seconds <= MAX_COMMAND_SECONDS:
-            text = best.hypothesis
+            text = self._sentence(best.hypothesis, hypotheses)
+            if self._nlu.understand(text).intent == FALLBACK_INTENT:
+                text = self._sentence_within(hypotheses) or text
             if self._nlu.understand(text).intent == FALLBACK_INTENT:
                 text = self._vote(readings) or text
             best = replace(best, text=text)
@@ -231,6 +238,34 @@ class Recognizer:
             for reading in itertools.islice(readings, VOTE_HYPOTHESES)
         ]
         return hypothesis, _coverage(decoder.seg()), nbest
+
+    def _sentence(self, best: str, hypotheses: list[str]) -> str:
+        """The best-covered reading, unless it is not a sentence of the skill's corpus and
+        another version's reading is: then that one (in a noisy room one version often
+        hears the command whole, the other reads the room as words around it)."""
+        if best in self.model.sentences:
+            return best
+        return next((reading for reading in hypotheses if reading in self.model.sentences), best)
+
+    def _sentence_within(self, hypotheses: list[str]) -> str:
+        """The longest sentence of the skill's corpus that makes up more than half of the
+        words of one of the versions' best readings (the first such on a tie), or "".
+
+        For a best reading the text NLU cannot place: the room read as words around a
+        command ("i missed back to the menu"). Half is not enough: "repeat the last step",
+        decoded right, holds "last step". A reading the NLU does understand is left alone:
+        "what's a glute bridges" (glute bridges, in pink noise) holds "what's a glute".
+        """
+        found = ""
+        for hypothesis in hypotheses:
+            words = hypothesis.split()
+            for size in range(len(words), max(len(words) // 2, len(found.split())), -1):
+                spans = (" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
+                match = next((span for span in spans if span in self.model.sentences), "")
+                if match:
+                    found = match
+                    break
+        return found
 
     def _vote(self, readings: list[list[str]]) -> str:
         """The command that the versions' N-best lists vote for, when the best reading is
