@@ -393,3 +393,22 @@ def test_a_sentence_of_the_skill_holding_most_of_a_reading_is_what_was_said(reco
     assert within(["repeat the last step"]) == ""  # "last step" is a sentence, 2 of 4 words
     assert within(["why are to does get hurt can we"]) == ""
     assert within(["", "next"]) == "next"
+
+
+@pytest.mark.parametrize(
+    ("coverages", "expected"),
+    [((1.0, 1.0), "are the russian push ups"), ((0.9, 1.0), "is glute workout for on")],
+)
+def test_on_equal_coverage_the_reading_the_nlu_is_surer_of_wins(
+    recognizer, monkeypatch, coverages, expected
+):
+    """Most readings are explained whole, so coverage ties; the NLU's score breaks the tie
+    (then the suppressed version, the second), and better coverage still comes first."""
+    said = iter(["are the russian push ups", "is glute workout for on"])
+    monkeypatch.setattr(
+        recognizer, "_words", lambda audio: (text := next(said), coverages[audio[0]], [text])
+    )
+    versions = [np.full(16_000, version, dtype=np.int16) for version in (0, 1)]
+    heard = recognizer._decode(versions, 0.0, 1.0, capped=False)
+    assert heard.text == expected
+    assert heard.confidence == max(coverages)
