@@ -88,14 +88,15 @@ def test_a_clean_command_is_heard(recognizer, nlu, spoken, case):
 
 @pytest.mark.parametrize(
     ("noise", "snr", "floor"),
-    [("pink", 12, 0.65), ("babble", 15, 0.45)],
+    [("pink", 12, 0.65), ("babble", 15, 0.6)],
 )
 def test_commands_in_noise_stay_above_the_measured_floor(
     recognizer, nlu, spoken, noises, noise, snr, floor
 ):
     """A regression floor, a little under what was measured (pink 12 dB: 26 of 34, and
     24 of 36 once the sound settings and "... instead" requests joined the model;
-    babble 15 dB: 18 of 34); the targets are bench/hearing.py's. A miss that is a
+    babble 15 dB: 18 of 34, 25 of 36 with the third version and the corpus-sentence
+    rules); the targets are bench/hearing.py's. A miss that is a
     *different* command is worse than hearing nothing, so those are bounded too."""
     right = wrong = 0
     for case in CASES:
