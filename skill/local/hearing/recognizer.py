@@ -60,7 +60,8 @@ POSTROLL_SECONDS = 0.2
 # A room quieter than this (dB of full scale, in its quiet moments) leaves the noise
 # suppressor little to remove: only the suppressed version is decoded, which halves the
 # decoding between the end of a command and its answer (decoding both there got 2 more
-# of bench.hearing's 189 clean commands). Louder rooms get three versions decoded.
+# of bench.hearing's 189 clean commands). Louder rooms get three versions decoded
+# (:func:`_versions`).
 QUIET_ROOM_DBFS = -50.0
 # N-best intent voting, when the best reading is a FallbackIntent: the readings of each
 # decoded version that the text NLU reads as the same intent and slots pool their votes,
@@ -247,7 +248,7 @@ class Recognizer:
     def _sentence(self, best: str, hypotheses: list[str]) -> str:
         """The best-covered reading, unless it is not a sentence of the skill's corpus and
         another version's reading is: then that one (in a noisy room one version often
-        hears the command whole, the other reads the room as words around it)."""
+        hears the command whole, another reads the room as words around it)."""
         if best in self.model.sentences:
             return best
         return next((reading for reading in hypotheses if reading in self.model.sentences), best)
