@@ -370,8 +370,8 @@ def test_a_command_outvotes_fallback_readings_in_the_n_best(recognizer):
 
 
 def test_a_version_heard_as_a_sentence_of_the_skill_beats_one_that_is_not(recognizer):
-    """Both versions of a noisy utterance are decoded; when the better-covered reading is
-    not a sentence the skill expects and the other version's is, the other one wins."""
+    """Every version of a noisy utterance is decoded; when the better-covered reading is
+    not a sentence the skill expects and another version's is, that one wins."""
     sentence = recognizer._sentence
     assert sentence(
         "are the russian push ups", ["are the russian push ups", "russian push ups"]

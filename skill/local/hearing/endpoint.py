@@ -111,7 +111,7 @@ class Endpointer:
         self._room.append(level)
         voiced = self._vad.is_speech(frame.astype("<i2").tobytes())
         self._voiced.append(voiced)
-        return voiced and level > max(SILENCE_DBFS, room + LOUDER_THAN_ROOM_DB)
+        return voiced and level > _speech_floor(room)
 
     def confirm_start(self, start: int) -> int:
         """Where the current utterance's speech starts, judged against the room as it is now.
@@ -126,9 +126,9 @@ class Endpointer:
         """
         if self.room_dbfs - self._start_room < ROOM_RISE_DB:
             return start
-        room = max(SILENCE_DBFS, self.room_dbfs + LOUDER_THAN_ROOM_DB)
+        floor = _speech_floor(self.room_dbfs)
         first = self._frames - len(self._room)  # frame number of self._room[0]
-        speech = [v and level > room for level, v in zip(self._room, self._voiced, strict=True)]
+        speech = [v and level > floor for level, v in zip(self._room, self._voiced, strict=True)]
         size = self._window.maxlen
         begin = max(0, start // self.frame - first)
         for i in range(begin, len(speech) - size + 1):
@@ -155,6 +155,11 @@ def room_dbfs(samples: np.ndarray) -> float:
 def _room_level(levels: Sequence[float]) -> float:
     """The room's level from frame levels (dBFS): their quiet moments, or silence if none."""
     return float(np.percentile(levels, ROOM_PERCENTILE)) if len(levels) else SILENCE_DBFS
+
+
+def _speech_floor(room: float) -> float:
+    """The level (dBFS) a voiced frame must pass to be speech in a room this loud."""
+    return max(SILENCE_DBFS, room + LOUDER_THAN_ROOM_DB)
 
 
 def _dbfs(frame: np.ndarray) -> float:
