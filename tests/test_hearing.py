@@ -23,8 +23,15 @@ from skill.local.hearing import (
     synthesis,
     write_wav,
 )
+from skill.local.hearing.denoise import denoise, removed_db
 from skill.local.hearing.endpoint import Endpointer, room_dbfs
-from skill.local.hearing.recognizer import MAX_UTTERANCE_SECONDS, QUIET_ROOM_DBFS
+from skill.local.hearing.recognizer import (
+    MAX_UTTERANCE_SECONDS,
+    PREROLL_SECONDS,
+    QUIET_ROOM_DBFS,
+    TALKERS_PREROLL_SECONDS,
+    TALKERS_REMOVED_DB,
+)
 from skill.local.nlu import FALLBACK_INTENT, LocalNLU
 from skill.settings import INTERACTION_MODELS_DIR
 
@@ -267,6 +274,41 @@ def test_a_quiet_room_decodes_one_version_and_a_noisy_room_three(recognizer, spo
         del recognizer._words
     assert quiet.text == "next" and quiet_decodes == 1
     assert noisy.text == "next" and len(decoded) == 3
+
+
+def test_noise_suppression_removes_steady_noise_and_not_talkers(spoken, noises):
+    """RNNoise takes pink noise almost whole and leaves talkers, which are speech: how much
+    it removed tells a room of talkers (a TV, people) from a steady one."""
+    command = spoken["start russian push ups"]
+    pink = synthesis.mix(command, noises["pink"], 12)
+    babble = synthesis.mix(command, noises["babble"], 12)
+    assert removed_db(pink, denoise(pink)) > TALKERS_REMOVED_DB + 10
+    assert removed_db(babble, denoise(babble)) < TALKERS_REMOVED_DB - 10
+    assert removed_db(synthesis.silence(2), synthesis.silence(2)) is None  # nothing to judge
+    assert removed_db(pink[:1000], denoise(pink[:1000])) is None
+
+
+def test_in_a_room_of_talkers_the_pre_roll_is_shorter(recognizer, spoken, noises):
+    """Before a command, a room of talkers holds their words, not the command's first
+    consonant: the cut starts closer to the speech there than in steady noise."""
+    cuts = []
+    decode = recognizer._decode
+
+    def recording(versions, start, end, capped):
+        cuts.append(len(versions[-1]) / 16000 - (end - start))
+        return decode(versions, start, end, capped)
+
+    recognizer._decode = recording
+    try:
+        command = spoken["start russian push ups"]
+        hear(recognizer, synthesis.mix(command, noises["pink"], 12))
+        steady, cuts[:] = cuts[0], []
+        hear(recognizer, synthesis.mix(command, noises["babble"], 12))
+        talkers = cuts[0]
+    finally:
+        del recognizer._decode
+    assert steady == pytest.approx(PREROLL_SECONDS, abs=0.03)
+    assert talkers == pytest.approx(TALKERS_PREROLL_SECONDS, abs=0.03)
 
 
 def _telephone(samples: np.ndarray, folder: Path) -> np.ndarray:
