@@ -255,25 +255,36 @@ def test_an_unsupported_file_is_a_one_line_error(tmp_path, kind):
     assert words in message and "\n" not in message and path.name in message
 
 
-def test_a_quiet_room_decodes_one_version_and_a_noisy_room_three(recognizer, spoken, noises):
+def test_a_quiet_room_decodes_one_version_a_noisy_room_three_and_talkers_four(
+    recognizer, nlu, spoken, noises
+):
     """Noise suppression has nothing to remove in a quiet room: one decode, a quicker
-    answer. A noisy room decodes the raw version widened, the raw one and the suppressed one."""
-    decoded = []
+    answer. A noisy room decodes the raw version widened, the raw one and the suppressed one;
+    a room of talkers the raw one again, by the decoder with more room for fillers."""
+    decoders = []
     words = recognizer._words
 
-    def counting(audio):
-        decoded.append(len(audio))
-        return words(audio)
+    def counting(audio, decoder):
+        decoders.append(decoder)
+        return words(audio, decoder)
 
     recognizer._words = counting
+    heard = {}
     try:
-        quiet = hear(recognizer, spoken["next"])
-        quiet_decodes, decoded[:] = len(decoded), []
-        noisy = hear(recognizer, synthesis.mix(spoken["next"], noises["pink"], 20))
+        for room, sound in (
+            ("quiet", spoken["next"]),
+            ("pink", synthesis.mix(spoken["next"], noises["pink"], 20)),
+            ("babble", synthesis.mix(spoken["next"], noises["babble"], 20)),
+        ):
+            decoders.clear()
+            text = hear(recognizer, sound).text
+            heard[room] = (nlu.understand(text).intent, list(decoders))
     finally:
         del recognizer._words
-    assert quiet.text == "next" and quiet_decodes == 1
-    assert noisy.text == "next" and len(decoded) == 3
+    plain, talkers = recognizer._decoder, recognizer._talkers_decoder
+    assert heard["quiet"] == ("AMAZON.NextIntent", [plain])
+    assert heard["pink"] == ("AMAZON.NextIntent", [plain] * 3)
+    assert heard["babble"] == ("AMAZON.NextIntent", [talkers] + [plain] * 3)
 
 
 def test_noise_suppression_removes_steady_noise_and_not_talkers(spoken, noises):
@@ -294,9 +305,9 @@ def test_in_a_room_of_talkers_the_pre_roll_is_shorter(recognizer, spoken, noises
     cuts = []
     decode = recognizer._decode
 
-    def recording(versions, start, end, capped):
+    def recording(versions, start, end, capped, talkers):
         cuts.append(len(versions[-1]) / 16000 - (end - start))
-        return decode(versions, start, end, capped)
+        return decode(versions, start, end, capped, talkers)
 
     recognizer._decode = recording
     try:
@@ -450,7 +461,9 @@ def test_on_equal_coverage_the_reading_the_nlu_is_surer_of_wins(
     (then the suppressed version, the second), and better coverage still comes first."""
     said = iter(["are the russian push ups", "is glute workout for on"])
     monkeypatch.setattr(
-        recognizer, "_words", lambda audio: (text := next(said), coverages[audio[0]], [text])
+        recognizer,
+        "_words",
+        lambda audio, decoder: (text := next(said), coverages[audio[0]], [text]),
     )
     versions = [np.full(16_000, version, dtype=np.int16) for version in (0, 1)]
     heard = recognizer._decode(versions, 0.0, 1.0, capped=False)
