@@ -76,7 +76,7 @@ POSTROLL_SECONDS = 0.2
 # suppressor little to remove: only the suppressed version is decoded, which halves the
 # decoding between the end of a command and its answer (decoding both there got 2 more
 # of bench.hearing's 189 clean commands). Louder rooms get three versions decoded
-# (:func:`_versions`).
+# (:func:`_versions`), a room of talkers four (:data:`TALKERS_FILLER_PROBABILITY`).
 QUIET_ROOM_DBFS = -50.0
 # N-best intent voting, when the best reading is a FallbackIntent: the readings of each
 # decoded version that the text NLU reads as the same intent and slots pool their votes,
