@@ -23,8 +23,8 @@ from skill.local.hearing import (
     synthesis,
     write_wav,
 )
-from skill.local.hearing.denoise import denoise, removed_db
-from skill.local.hearing.endpoint import Endpointer, room_dbfs
+from skill.local.hearing.denoise import denoise
+from skill.local.hearing.endpoint import Endpointer, removed_db, room_dbfs
 from skill.local.hearing.recognizer import (
     MAX_UTTERANCE_SECONDS,
     PREROLL_SECONDS,

@@ -21,12 +21,6 @@ import soxr
 from skill.local.hearing.audio import SAMPLE_RATE
 
 _RNNOISE_RATE = 48_000
-# 30 ms frames, as the endpointer's, for judging how much of a room was removed.
-_FRAME = 480
-# Frames quieter than this (dB of full scale) are silence: nothing to remove.
-_SILENCE_DBFS = -55.0
-# The share of the frames, the quietest, taken for the room between the words.
-_QUIETEST_SHARE = 1 / 3
 _lib: ctypes.CDLL | None = None
 
 
@@ -94,28 +88,3 @@ def denoise(samples: np.ndarray) -> np.ndarray:
     denoiser = Denoiser()
     out = np.concatenate([denoiser.process(samples), denoiser.flush()])
     return np.pad(out, (0, max(0, len(samples) - len(out))))[: len(samples)]
-
-
-def removed_db(heard: np.ndarray, suppressed: np.ndarray) -> float | None:
-    """How much of the room noise suppression removed, in dB: the median over the quietest
-    third of the 30 ms frames heard (the room between and around the words), silent frames
-    aside; None with fewer than three frames to judge by.
-
-    RNNoise takes steady noise almost whole and talkers (a TV, people in the room) hardly
-    at all: they are speech, as the command is. Around bench.hearing's commands it removed
-    46-80 dB of pink noise and 8-21 dB of babble.
-    """
-    count = min(len(heard), len(suppressed)) // _FRAME
-    before = heard[: count * _FRAME].astype(np.float64).reshape(count, _FRAME)
-    after = suppressed[: count * _FRAME].astype(np.float64).reshape(count, _FRAME)
-    level = _frame_dbfs(before)
-    sounding = level > _SILENCE_DBFS
-    if sounding.sum() < 3:
-        return None
-    share = max(3, int(sounding.sum() * _QUIETEST_SHARE))
-    quietest = np.argsort(np.where(sounding, level, np.inf))[:share]
-    return float(np.median(level[quietest] - _frame_dbfs(after[quietest])))
-
-
-def _frame_dbfs(frames: np.ndarray) -> np.ndarray:
-    return 10 * np.log10(np.mean(frames**2, axis=1) / 32768.0**2 + 1e-12)

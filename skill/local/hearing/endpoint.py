@@ -9,7 +9,8 @@ person speaking for a few seconds does not raise it). Start and end are decided,
 pocketsphinx's Endpointer does, by the share of speech frames in a
 :data:`WINDOW_SECONDS` window; when the room grew louder during the utterance (talkers
 who began just before the command), its start is judged again at its end
-(:meth:`Endpointer.confirm_start`).
+(:meth:`Endpointer.confirm_start`). How much of the room noise suppression removed
+(:func:`removed_db`) tells a room of talkers from steady noise.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ ROOM_SECONDS = 4.0
 ROOM_RISE_DB = 6.0
 # Energy floor in dB of full scale: quieter than this is silence whatever the room.
 SILENCE_DBFS = -55.0
+# The share of a stretch's frames, the quietest, taken for the room between the words
+# when judging how much of it noise suppression removed (removed_db).
+QUIETEST_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,33 @@ def room_dbfs(samples: np.ndarray) -> float:
     return _room_level(
         [_dbfs(samples[i : i + frame]) for i in range(0, len(samples) - frame + 1, frame)]
     )
+
+
+def removed_db(heard: np.ndarray, suppressed: np.ndarray) -> float | None:
+    """How much of the room noise suppression (:mod:`denoise`) removed, in dB: the median
+    over the quietest third of the 30 ms frames heard (the room between and around the
+    words), silent frames aside; None with fewer than three frames to judge by.
+
+    RNNoise takes steady noise almost whole and talkers (a TV, people in the room) hardly
+    at all: they are speech, as the command is. Around bench.hearing's commands it removed
+    46-80 dB of pink noise and 8-21 dB of babble.
+    """
+    frame = round(FRAME_SECONDS * SAMPLE_RATE)
+    count = min(len(heard), len(suppressed)) // frame
+    before = heard[: count * frame].astype(np.float64).reshape(count, frame)
+    after = suppressed[: count * frame].astype(np.float64).reshape(count, frame)
+    level = _frames_dbfs(before)
+    sounding = level > SILENCE_DBFS
+    if sounding.sum() < 3:
+        return None
+    share = max(3, int(sounding.sum() * QUIETEST_SHARE))
+    quietest = np.argsort(np.where(sounding, level, np.inf))[:share]
+    return float(np.median(level[quietest] - _frames_dbfs(after[quietest])))
+
+
+def _frames_dbfs(frames: np.ndarray) -> np.ndarray:
+    """Each row's level in dB of full scale, as :func:`_dbfs` gives one frame's."""
+    return 10 * np.log10(np.mean(frames**2, axis=1) / 32768.0**2 + 1e-12)
 
 
 def _room_level(levels: Sequence[float]) -> float:

@@ -40,8 +40,8 @@ import pocketsphinx
 from skill.local.hearing import bandwidth, language_model
 from skill.local.hearing._skill import FALLBACK_INTENT, LocalNLU
 from skill.local.hearing.audio import SAMPLE_RATE, read_wav
-from skill.local.hearing.denoise import Denoiser, denoise, removed_db
-from skill.local.hearing.endpoint import ROOM_SECONDS, Endpointer, room_dbfs
+from skill.local.hearing.denoise import Denoiser, denoise
+from skill.local.hearing.endpoint import ROOM_SECONDS, Endpointer, removed_db, room_dbfs
 
 # Least coverage (share of the speech explained by command words) of an accepted command.
 # Tuned on the tests' voices (slt, rms; 120 corpus sentences): 1% of correctly decoded
@@ -55,8 +55,16 @@ MAX_COMMAND_SECONDS = 4.5
 MAX_UTTERANCE_SECONDS = 7.0
 # Audio kept before the Endpointer's speech start: it clips weak first consonants.
 PREROLL_SECONDS = 0.25
+# ... and after its end: the decoder needs some silence to close the last word.
+POSTROLL_SECONDS = 0.2
+# A room quieter than this (dB of full scale, in its quiet moments) leaves the noise
+# suppressor little to remove: only the suppressed version is decoded, which halves the
+# decoding between the end of a command and its answer (decoding both there got 2 more
+# of bench.hearing's 189 clean commands). Louder rooms get three versions decoded
+# (:func:`_versions`), a room of talkers four (:data:`TALKERS_FILLER_PROBABILITY`).
+QUIET_ROOM_DBFS = -50.0
 # A room whose noise the suppressor removes less of than this, in dB
-# (:func:`denoise.removed_db`), is talkers: people, a TV. Around bench.hearing's commands
+# (:func:`endpoint.removed_db`), is talkers: people, a TV. Around bench.hearing's commands
 # RNNoise removed 46-80 dB of pink noise and 8-21 dB of babble.
 TALKERS_REMOVED_DB = 33.0
 # The pre-roll in a room of talkers: there the audio before the command's start is their
@@ -70,14 +78,6 @@ TALKERS_PREROLL_SECONDS = 0.1
 # for the sentence rules and the vote. bench.hearing's babble: 144 -> 147 of 189 (the raw
 # version 6% faster as the fourth one: 147 too; both, a fifth: 147).
 TALKERS_FILLER_PROBABILITY = 1e-3
-# ... and after its end: the decoder needs some silence to close the last word.
-POSTROLL_SECONDS = 0.2
-# A room quieter than this (dB of full scale, in its quiet moments) leaves the noise
-# suppressor little to remove: only the suppressed version is decoded, which halves the
-# decoding between the end of a command and its answer (decoding both there got 2 more
-# of bench.hearing's 189 clean commands). Louder rooms get three versions decoded
-# (:func:`_versions`), a room of talkers four (:data:`TALKERS_FILLER_PROBABILITY`).
-QUIET_ROOM_DBFS = -50.0
 # N-best intent voting, when the best reading is a FallbackIntent: the readings of each
 # decoded version that the text NLU reads as the same intent and slots pool their votes,
 # VOTE_HYPOTHESES per version, a reading of rank r (0 the decoder's best) weighing
