@@ -150,10 +150,7 @@ class Endpointer:
 
 def room_dbfs(samples: np.ndarray) -> float:
     """A whole recording's room level, as the endpointer measures a stream's."""
-    frame = round(FRAME_SECONDS * SAMPLE_RATE)
-    return _room_level(
-        [_dbfs(samples[i : i + frame]) for i in range(0, len(samples) - frame + 1, frame)]
-    )
+    return _room_level(_frame_levels(samples))
 
 
 def removed_db(heard: np.ndarray, suppressed: np.ndarray) -> float | None:
@@ -165,21 +162,23 @@ def removed_db(heard: np.ndarray, suppressed: np.ndarray) -> float | None:
     at all: they are speech, as the command is. Around bench.hearing's commands it removed
     46-80 dB of pink noise and 8-21 dB of babble.
     """
-    frame = round(FRAME_SECONDS * SAMPLE_RATE)
-    count = min(len(heard), len(suppressed)) // frame
-    before = heard[: count * frame].astype(np.float64).reshape(count, frame)
-    after = suppressed[: count * frame].astype(np.float64).reshape(count, frame)
-    level = _frames_dbfs(before)
+    count = min(len(heard), len(suppressed)) // round(FRAME_SECONDS * SAMPLE_RATE)
+    level = _frame_levels(heard, count)
+    removed = level - _frame_levels(suppressed, count)
     sounding = level > SILENCE_DBFS
     if sounding.sum() < 3:
         return None
     share = max(3, int(sounding.sum() * QUIETEST_SHARE))
     quietest = np.argsort(np.where(sounding, level, np.inf))[:share]
-    return float(np.median(level[quietest] - _frames_dbfs(after[quietest])))
+    return float(np.median(removed[quietest]))
 
 
-def _frames_dbfs(frames: np.ndarray) -> np.ndarray:
-    """Each row's level in dB of full scale, as :func:`_dbfs` gives one frame's."""
+def _frame_levels(samples: np.ndarray, count: int | None = None) -> np.ndarray:
+    """The level (dBFS) of each whole 30 ms frame of ``samples`` (of the first ``count``),
+    as :func:`_dbfs` gives one frame's."""
+    frame = round(FRAME_SECONDS * SAMPLE_RATE)
+    count = len(samples) // frame if count is None else count
+    frames = samples[: count * frame].astype(np.float64).reshape(count, frame)
     return 10 * np.log10(np.mean(frames**2, axis=1) / 32768.0**2 + 1e-12)
 
 
