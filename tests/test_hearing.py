@@ -29,6 +29,7 @@ from skill.local.hearing.recognizer import (
     MAX_UTTERANCE_SECONDS,
     PREROLL_SECONDS,
     QUIET_ROOM_DBFS,
+    TALKERS_FILLER_PROBABILITY,
     TALKERS_PREROLL_SECONDS,
     TALKERS_REMOVED_DB,
 )
@@ -104,7 +105,8 @@ def test_commands_in_noise_stay_above_the_measured_floor(
     24 of 36 once the sound settings and "... instead" requests joined the model;
     babble 15 dB: 18 of 34, 25 of 36 with the third version and the corpus-sentence
     rules, 22 of 36 with a room of talkers' shorter pre-roll, which at 12 dB took these
-    cases from 16 to 20); the targets are bench/hearing.py's. A miss that is a
+    cases from 16 to 20, 25 of 36 with its strict language model, 20 at 12 dB); the
+    targets are bench/hearing.py's. A miss that is a
     *different* command is worse than hearing nothing, so those are bounded too."""
     right = wrong = 0
     for case in CASES:
@@ -261,7 +263,8 @@ def test_a_quiet_room_decodes_one_version_a_noisy_room_three_and_talkers_four(
 ):
     """Noise suppression has nothing to remove in a quiet room: one decode, a quicker
     answer. A noisy room decodes the raw version widened, the raw one and the suppressed one;
-    a room of talkers the raw one again, by the decoder with more room for fillers."""
+    a room of talkers the raw one again, by the decoder with the strict language model and
+    more room for fillers."""
     decoders = []
     words = recognizer._words
 
@@ -286,6 +289,9 @@ def test_a_quiet_room_decodes_one_version_a_noisy_room_three_and_talkers_four(
     assert heard["quiet"] == ("AMAZON.NextIntent", [plain])
     assert heard["pink"] == ("AMAZON.NextIntent", [plain] * 3)
     assert heard["babble"] == ("AMAZON.NextIntent", [talkers] + [plain] * 3)
+    assert plain.config["lm"] == str(recognizer.model.lm_path)
+    assert talkers.config["lm"] == str(recognizer.model.strict_lm_path)
+    assert talkers.config["fillprob"] == TALKERS_FILLER_PROBABILITY > plain.config["fillprob"]
 
 
 def test_noise_suppression_removes_steady_noise_and_not_talkers(spoken, noises):
@@ -421,6 +427,17 @@ def test_a_command_outvotes_fallback_readings_in_the_n_best(recognizer):
     launch = [["talk to step coach", "talk to step coach to", "pause", "talk step coach"]]
     assert recognizer._vote(launch) == ""
     assert recognizer._vote([[], []]) == ""
+
+
+def test_the_strict_reading_counts_only_when_a_plain_one_heard_it_too(recognizer):
+    """In a room of talkers the strict model makes a command of almost anything; its
+    reading is kept only when the plain decodes' N-best readings hold the same meaning."""
+    strict = ("one second", 0.7, ["one second"])
+    heard = [("why are to one", 1.0, ["why are to one", "give me one second"])]
+    assert recognizer._confirmed([strict, *heard]) == [strict, *heard]
+    unheard = [("go a little", 1.0, ["go a little", "fire leg to what"]), ("", 0.0, [])]
+    assert recognizer._confirmed([("regular", 0.74, ["regular"]), *unheard]) == unheard
+    assert recognizer._confirmed([("", 0.0, []), *heard]) == heard
 
 
 def test_a_version_heard_as_a_sentence_of_the_skill_beats_one_that_is_not(recognizer):

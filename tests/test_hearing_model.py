@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
@@ -81,6 +82,8 @@ def test_the_model_is_cached_and_rebuilt_when_its_inputs_change(tmp_path, monkey
     first = lm.build("en-US", tmp_path)
     stamp = first.lm_path.stat().st_mtime_ns
     assert lm.build("en-US", tmp_path).lm_path.stat().st_mtime_ns == stamp
+    first.strict_lm_path.unlink()  # a model lost from the cache is written again
+    assert lm.build("en-US", tmp_path).strict_lm_path.is_file()
     monkeypatch.setattr(lm, "FORMAT_VERSION", lm.FORMAT_VERSION + 1)
     assert lm.build("en-US", tmp_path).lm_path != first.lm_path
 
@@ -92,6 +95,35 @@ def test_the_arpa_probabilities_are_normalised(built):
         .strip().splitlines()
     ]  # fmt: skip
     assert sum(10**p for p in unigrams if p > -99) == pytest.approx(1.0, abs=1e-3)
+
+
+def _arpa_entries(path) -> dict[tuple[str, ...], list[float]]:
+    """Each n-gram of an ARPA file with its log10 probability and (if any) backoff."""
+    entries, order = {}, 0
+    for line in path.read_text().splitlines():
+        if line.startswith("\\") and line.endswith("-grams:"):
+            order = int(line[1])
+        elif order and line.strip() and not line.startswith("\\"):
+            fields = line.split()
+            gram = tuple(fields[1 : 1 + order])
+            entries[gram] = [float(fields[0]), *map(float, fields[1 + order :])]
+    return entries
+
+
+def test_the_strict_model_backs_off_dearer_and_is_otherwise_the_same(built):
+    """The strict model (a room of talkers) has the model's n-grams and probabilities,
+    and every backoff weight STRICT_BACKOFF_SCALE times the model's."""
+    plain, strict = _arpa_entries(built.lm_path), _arpa_entries(built.strict_lm_path)
+    assert plain.keys() == strict.keys()
+    shift = math.log10(lm.STRICT_BACKOFF_SCALE)
+    backoffs = 0
+    for gram, (prob, *backoff) in plain.items():
+        assert strict[gram][0] == prob
+        assert len(strict[gram]) == 1 + len(backoff)
+        if backoff:
+            backoffs += 1
+            assert strict[gram][1] == pytest.approx(backoff[0] + shift, abs=2e-4), gram
+    assert backoffs > 1000 and shift < -1
 
 
 def test_other_locales_use_their_own_model(tmp_path):
