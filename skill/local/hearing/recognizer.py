@@ -147,12 +147,14 @@ class Recognizer:
         # Whether the stream being heard is in the middle of an utterance right now.
         self.in_speech = False
         self.model = language_model.build(locale, cache_dir)
-        words = str(self.model.dict_path)
-        self._decoder = pocketsphinx.Decoder(_quiet_config(lm=str(self.model.lm_path), dict=words))
+        dictionary = str(self.model.dict_path)
+        self._decoder = pocketsphinx.Decoder(
+            _quiet_config(lm=str(self.model.lm_path), dict=dictionary)
+        )
         self._talkers_decoder = pocketsphinx.Decoder(
             _quiet_config(
                 lm=str(self.model.strict_lm_path),
-                dict=words,
+                dict=dictionary,
                 fillprob=TALKERS_FILLER_PROBABILITY,
             )
         )
