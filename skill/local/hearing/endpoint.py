@@ -174,8 +174,7 @@ def removed_db(heard: np.ndarray, suppressed: np.ndarray) -> float | None:
 
 
 def _frame_levels(samples: np.ndarray, count: int | None = None) -> np.ndarray:
-    """The level (dBFS) of each whole 30 ms frame of ``samples`` (of the first ``count``),
-    as :func:`_dbfs` gives one frame's."""
+    """The level (dBFS) of each whole 30 ms frame of ``samples`` (of the first ``count``)."""
     frame = round(FRAME_SECONDS * SAMPLE_RATE)
     count = len(samples) // frame if count is None else count
     frames = samples[: count * frame].astype(np.float64).reshape(count, frame)
@@ -193,5 +192,5 @@ def _speech_floor(room: float) -> float:
 
 
 def _dbfs(frame: np.ndarray) -> float:
-    power = float(np.mean(frame.astype(np.float64) ** 2)) if len(frame) else 0.0
-    return 10 * np.log10(power / 32768.0**2 + 1e-12)
+    """One whole 30 ms frame's level (dBFS)."""
+    return float(_frame_levels(frame, 1)[0])

@@ -28,6 +28,7 @@ best reading is word salad, a corpus sentence that is most of a reading
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Iterable, Iterator
@@ -159,6 +160,9 @@ class Recognizer:
             )
         )
         self._nlu = LocalNLU.for_locale(locale)
+        # The text NLU's reading of a decoded text, read once: an utterance's readings are
+        # read again and again (ranked, confirmed, voted, their rules checked).
+        self._understand = functools.lru_cache(maxsize=1024)(self._nlu.understand)
 
     # --- one utterance ----------------------------------------------------------------------
 
@@ -270,16 +274,16 @@ class Recognizer:
         for hypothesis, coverage, nbest in decoded:
             readings.append(nbest)
             hypotheses.append(hypothesis)
-            reading = (round(coverage, 3), self._nlu.understand(hypothesis).score)
+            reading = (round(coverage, 3), self._understand(hypothesis).score)
             if hypothesis and reading >= rank:
                 rank = reading
                 best = Heard("", reading[0], hypothesis, start, end, capped)
         seconds = len(versions[0]) / SAMPLE_RATE
         if best.confidence >= self.threshold and seconds <= MAX_COMMAND_SECONDS:
             text = self._sentence(best.hypothesis, hypotheses)
-            if self._nlu.understand(text).intent == FALLBACK_INTENT:
+            if self._understand(text).intent == FALLBACK_INTENT:
                 text = self._sentence_within(hypotheses) or text
-            if self._nlu.understand(text).intent == FALLBACK_INTENT:
+            if self._understand(text).intent == FALLBACK_INTENT:
                 text = self._vote(readings) or text
             best = replace(best, text=text)
         return best
@@ -312,8 +316,8 @@ class Recognizer:
         of the 15 wrong ones.
         """
         strict, *plain = decoded
-        meanings = {self._nlu.understand(text).meaning() for *_, nbest in plain for text in nbest}
-        kept = strict[0] and self._nlu.understand(strict[0]).meaning() in meanings
+        meanings = {self._understand(text).meaning() for *_, nbest in plain for text in nbest}
+        kept = strict[0] and self._understand(strict[0]).meaning() in meanings
         return decoded if kept else plain
 
     def _sentence(self, best: str, hypotheses: list[str]) -> str:
@@ -358,7 +362,7 @@ class Recognizer:
         first: dict[tuple, str] = {}
         for nbest in readings:
             for rank, text in enumerate(nbest):
-                key = self._nlu.understand(text).meaning()
+                key = self._understand(text).meaning()
                 votes[key] = votes.get(key, 0.0) + 1.0 / (rank + 1) ** VOTE_POWER
                 first.setdefault(key, text)
         winner = max(votes, key=votes.__getitem__, default=None)
