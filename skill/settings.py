@@ -43,6 +43,11 @@ MAX_BODY_BYTES = "STEP_COACH_MAX_BODY_BYTES"
 # Python logging level name for the skill's loggers (default: INFO).
 LOG_LEVEL = "STEP_COACH_LOG_LEVEL"
 
+
+class ConfigurationError(ValueError):
+    """A setting the skill cannot run with; raised at start-up, its message one clear line."""
+
+
 # Values of a boolean setting that mean "off"; anything else set means "on".
 _OFF = frozenset({"0", "false", "no", "off"})
 

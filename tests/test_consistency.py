@@ -11,14 +11,14 @@ from skill.alexa.ssml_rules import validate_alexa_ssml
 from skill.coach import handlers
 from skill.coach.catalog import default_catalog
 from skill.coach.interaction_model import build_model, model_path, render_model
-from skill.coach.language import language_data
+from skill.coach.language import language_data, language_of
+from skill.coach.locales import fallback_chain
 from skill.coach.pacing import PACES
 from skill.coach.speech import (
     LIBRARIES,
     TEMPLATE_SUFFIX,
     SpeechRenderer,
     compile_templates,
-    locale_chain,
 )
 from skill.coach.step_coach import StepCoach
 from skill.coach.template_runtime import UndefinedError
@@ -105,15 +105,29 @@ def test_every_locale_finds_every_template() -> None:
         orphans = {n for n in names if not n.startswith("_")} - default_keys
         assert not orphans, f"{folder.name} overrides templates en lacks: {orphans}"
     for locale in LOCALES:
-        assert locale_chain(locale)[-1] == "en"
+        assert fallback_chain(locale, renderer.locales())[-1] == "en"
         renderer.preload(locale)
 
 
 def test_locale_fallback_chain() -> None:
-    assert locale_chain("en-GB") == ["en-GB", "en"]
-    assert locale_chain("fr-FR") == ["fr-FR", "fr", "en"]
-    assert locale_chain("../../etc") == ["en"]
-    assert locale_chain(None) == ["en"]
+    folders = ["en", "en-GB", "nl", "de-DE"]
+    assert fallback_chain("en-GB", folders) == ("en-GB", "en")
+    assert fallback_chain("en-US", folders) == ("en",)
+    assert fallback_chain("nl-NL", folders) == ("nl", "en")
+    assert fallback_chain("de-DE", folders) == ("de-DE", "en")
+    assert fallback_chain("de-AT", folders) == ("en",)  # no "de" folder: English
+    assert fallback_chain("en_gb", folders) == ("en-GB", "en")
+    for stranger in ("fr-FR", "ja-JP", "../../etc", "en/../../etc", "x" * 100_000, None, 7, ""):
+        assert fallback_chain(stranger, folders) == ("en",)
+    assert fallback_chain("fr-FR", ["fr"]) == ("fr",)
+    assert fallback_chain("fr-FR", []) == ()
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "en_US", "ja-JP", "../../etc", "x" * 1000, "en-IN"])
+def test_content_language_is_matched_never_built_from_the_locale(locale: str) -> None:
+    assert language_of(locale) == "en"
+    with pytest.raises(LookupError):
+        language_data("../../etc")
 
 
 def test_en_gb_overrides_phrases_and_falls_back_for_the_rest() -> None:

@@ -37,7 +37,7 @@ from skill.serve.verification import (
     RequestVerifier,
     VerificationError,
 )
-from tests.support.signing import APPLICATION_ID, TestAlexaSigner, envelope
+from tests.support.signing import APPLICATION_ID, CERT_URL_BASE, TestAlexaSigner, envelope
 
 SIGNER = TestAlexaSigner.valid()
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -432,13 +432,70 @@ def test_a_validated_chain_is_downloaded_once() -> None:
     assert fetch.calls == 1
 
 
-def test_a_refused_chain_is_not_cached() -> None:
+def test_a_refused_chain_is_remembered_briefly_then_fetched_again() -> None:
     signer = TestAlexaSigner.wrong_san()
     fetch = CountingFetch(signer.chain_pem)
     verifier = make_verifier(signer, fetch=fetch)
+    for _ in range(3):
+        assert refusal(verifier, *signed_request(signer)).reason == "certificate_subject_mismatch"
+    assert fetch.calls == 1  # one download for three requests
+    forgetful = make_verifier(signer, fetch=fetch, failure_ttl=0)
     for _ in range(2):
-        refusal(verifier, *signed_request(signer))
-    assert fetch.calls == 2
+        refusal(forgetful, *signed_request(signer))
+    assert fetch.calls == 3  # past its time, a refusal is tried again
+
+
+def test_a_failed_download_is_not_retried_by_every_request() -> None:
+    calls = []
+
+    def stalled(url: str) -> bytes:
+        calls.append(url)
+        raise TimeoutError("the host did not answer")
+
+    verifier = make_verifier(fetch=stalled)
+    for _ in range(5):
+        assert refusal(verifier, *signed_request()).reason == "certificate_chain_unavailable"
+    assert len(calls) == 1
+
+
+def test_downloads_in_flight_are_bounded() -> None:
+    from skill.serve.verification import MAX_FETCHES_IN_FLIGHT
+
+    started, release = threading.Semaphore(0), threading.Event()
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(url: str) -> bytes:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        started.release()
+        release.wait(10)
+        with lock:
+            in_flight[0] -= 1
+        raise TimeoutError("stalled")
+
+    def request_for(number: int) -> tuple[dict[str, str], bytes, dict[str, Any]]:
+        headers, body, request_envelope = signed_request()
+        headers = {**headers, "SignatureCertChainUrl": f"{CERT_URL_BASE}cert-{number}.pem"}
+        return headers, body, request_envelope
+
+    verifier = make_verifier(fetch=slow)
+    threads = [
+        threading.Thread(target=refusal, args=(verifier, *request_for(number)))
+        for number in range(MAX_FETCHES_IN_FLIGHT)
+    ]
+    for thread in threads:
+        thread.start()
+    for _ in threads:
+        assert started.acquire(timeout=10)
+    # Every slot is taken: a request with yet another URL is refused without a download.
+    extra = refusal(verifier, *request_for(99))
+    assert extra.reason == "certificate_chain_unavailable" and "under way" in extra.detail
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert most[0] == MAX_FETCHES_IN_FLIGHT
 
 
 def test_the_cache_is_bounded_and_least_recently_used() -> None:

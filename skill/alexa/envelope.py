@@ -19,6 +19,18 @@ SUPPORTED_REQUEST_TYPES = frozenset(
         "AlexaSkillEvent.SkillDisabled",
         "AlexaSkillEvent.SkillEnabled",
         "System.ExceptionEncountered",
+        "Alexa.Presentation.APL.RuntimeError",
+    }
+)
+
+# Requests that take no speech in reply: Alexa refuses a response that speaks to them.
+SILENT_REQUEST_TYPES = frozenset(
+    {
+        "SessionEndedRequest",
+        "AlexaSkillEvent.SkillDisabled",
+        "AlexaSkillEvent.SkillEnabled",
+        "System.ExceptionEncountered",
+        "Alexa.Presentation.APL.RuntimeError",
     }
 )
 
@@ -54,31 +66,74 @@ def _optional(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> A
 # JSON is refused before anything recursive (the SDK's deserializer, json.dumps) sees it.
 MAX_DEPTH = 32
 
+# Attributes the SDK's model classes keep for themselves. Its deserializer copies every
+# key it does not know onto the model, so a JSON key of one of these names would replace
+# them: "object_type" would change which handler a request goes to. Alexa never sends them.
+RESERVED_KEYS = frozenset(
+    {
+        "object_type",
+        "deserialized_types",
+        "attribute_map",
+        "supports_multiple_types",
+        "discriminator_value_class_map",
+        "json_discriminator_key",
+    }
+)
 
-def _too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
-    """Whether JSON data nests deeper than ``limit``, checked level by level, not recursively.
+
+def is_text(value: str) -> bool:
+    """Whether a string is encodable text: JSON's "\\ud800" escape makes a lone surrogate,
+    which no UTF-8 encoder (hashing, SQLite, a log file) accepts."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scan(value: object, limit: int = MAX_DEPTH) -> str | None:
+    """The first thing no Alexa envelope holds, or None: nesting deeper than ``limit``, a
+    string that is not text, a reserved key. Level by level, not recursively.
 
     Parsed JSON holds plain dicts and lists only, so exact type checks suffice.
     """
     level = [value] if type(value) is dict or type(value) is list else []
-    for _ in range(limit):
+    for depth in range(limit + 1):
+        if depth == limit:  # only empty containers may be this deep
+            return f"the envelope nests deeper than {limit} levels" if any(level) else None
         deeper = []
         for item in level:
-            for child in item.values() if type(item) is dict else item:
-                if type(child) is dict or type(child) is list:
-                    deeper.append(child)
+            if type(item) is dict:
+                for key, child in item.items():
+                    if key in RESERVED_KEYS:
+                        return f"the key {key!r} is reserved"
+                    if not is_text(key):
+                        return "a key is not valid text (a lone surrogate)"
+                    if type(child) is dict or type(child) is list:
+                        deeper.append(child)
+                    elif type(child) is str and not is_text(child):
+                        return "a string is not valid text (a lone surrogate)"
+            else:
+                for child in item:
+                    if type(child) is dict or type(child) is list:
+                        deeper.append(child)
+                    elif type(child) is str and not is_text(child):
+                        return "a string is not valid text (a lone surrogate)"
         if not deeper:
-            return False
+            return None
         level = deeper
-    return any(level)
+    return None
 
 
 def validate_envelope(envelope: object) -> dict[str, Any]:
     """Check the fields the skill relies on; raise :class:`InvalidRequest` otherwise."""
     if not isinstance(envelope, dict):
         raise InvalidRequest("the body must be a JSON object")
-    if _too_deep(envelope):
-        raise InvalidRequest(f"the envelope nests deeper than {MAX_DEPTH} levels")
+    problem = _scan(envelope)
+    if problem is not None:
+        raise InvalidRequest(problem)
     _require(envelope, "version", str, "envelope")
     request = _require(envelope, "request", dict, "envelope")
     request_type = _require(request, "type", str, "request")
@@ -99,6 +154,12 @@ def validate_envelope(envelope: object) -> dict[str, Any]:
     if request_type == "Alexa.Presentation.APL.UserEvent":
         _optional(request, "token", str, "request")
         _optional(request, "arguments", list, "request")
+    if request_type == "Alexa.Presentation.APL.RuntimeError":
+        for error in _optional(request, "errors", list, "request") or []:
+            if not isinstance(error, dict):
+                raise InvalidRequest("request.errors must hold objects")
+            _optional(error, "type", str, "request.errors[]")
+            _optional(error, "message", str, "request.errors[]")
     session = _optional(envelope, "session", dict, "envelope")
     if session is not None:
         _optional(session, "new", bool, "session")

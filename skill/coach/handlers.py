@@ -23,13 +23,20 @@ from ask_sdk_core.response_helper import ResponseFactory
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
+from skill.alexa.envelope import SILENT_REQUEST_TYPES
 from skill.coach import pacing, progress
 from skill.coach.catalog import Catalog
+from skill.coach.events import (
+    ForgetFailed,
+    on_apl_runtime_error,
+    on_exception_encountered,
+    on_skill_disabled,
+    on_skill_enabled,
+)
 from skill.coach.language import language_of, slot_value_id
 from skill.coach.speech import SpeechRenderer
 from skill.coach.state import Offer, State
 from skill.coach.turn import STATE_KEY, Turn, echo, turn_of
-from skill.storage.base import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -374,28 +381,6 @@ def on_progress(turn: Turn) -> Response:
     )
 
 
-def on_skill_disabled(turn: Turn) -> Response:
-    """The user disabled the skill: forget everything stored about them."""
-    if turn.store is not None and turn.user_known:
-        try:
-            turn.store.delete_attributes(turn.handler_input.request_envelope)
-        except StorageError:
-            log.error("could not delete a disabled user's data")
-            raise
-    return turn.handler_input.response_builder.response
-
-
-def on_skill_enabled(turn: Turn) -> Response:
-    return turn.handler_input.response_builder.response
-
-
-def on_exception_encountered(turn: Turn) -> Response:
-    """Alexa reports that our last response was rejected; it takes no speech in reply."""
-    error = getattr(turn.handler_input.request_envelope.request, "error", None)
-    log.error("Alexa rejected a response: %s", getattr(error, "message", "no detail"))
-    return turn.handler_input.response_builder.response
-
-
 def on_session_ended(turn: Turn) -> Response:
     turn.remember_place()
     return turn.handler_input.response_builder.response
@@ -481,6 +466,7 @@ REQUEST_HANDLERS: list[Handler] = [
     on_request("AlexaSkillEvent.SkillDisabled", on_skill_disabled),
     on_request("AlexaSkillEvent.SkillEnabled", on_skill_enabled),
     on_request("System.ExceptionEncountered", on_exception_encountered),
+    on_request("Alexa.Presentation.APL.RuntimeError", on_apl_runtime_error),
 ]
 
 # Intent names the handlers answer; a consistency test checks them against every model.
@@ -488,23 +474,30 @@ HANDLED_INTENTS = frozenset(name for handler in REQUEST_HANDLERS for name in han
 
 
 class CatchAll(AbstractExceptionHandler):
-    """A short spoken apology that keeps the session usable, for any unexpected error."""
+    """A short spoken apology that keeps the session usable, for any unexpected error.
+
+    Not for :class:`ForgetFailed`, which must fail the request; and requests that take no
+    speech (a session's end, skill events) get an empty response instead.
+    """
 
     def __init__(self, catalog: Catalog, renderer: SpeechRenderer) -> None:
         self.catalog = catalog
         self.renderer = renderer
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
-        return True
+        return not isinstance(exception, ForgetFailed)
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         request = handler_input.request_envelope.request
         kind = getattr(request, "object_type", "?")
         name = getattr(getattr(request, "intent", None), "name", "")
+        handler_input.response_builder = ResponseFactory()  # nothing half-built survives
+        if kind in SILENT_REQUEST_TYPES:
+            log.exception("handler failed: %s", kind)
+            return handler_input.response_builder.response
         turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
         if not isinstance(turn, Turn):
             turn = Turn(handler_input, self.catalog, self.renderer)
-        handler_input.response_builder = ResponseFactory()  # nothing half-built survives
         if isinstance(exception, DispatchException):
             # An intent no handler knows (a model newer than this code, say): not a bug
             # here, and the user is best served as if Alexa had sent a FallbackIntent.

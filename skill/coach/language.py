@@ -11,18 +11,33 @@ from functools import cache
 from typing import Any
 
 from skill import content_files
+from skill.coach.locales import best_match
 from skill.coach.words import normalise
 from skill.settings import CONTENT_DIR
+
+PREFIX = "language_"
+
+
+@cache
+def content_languages() -> frozenset[str]:
+    """The languages with a content file (``language_<lang>.toml``, or its JSON twin)."""
+    return frozenset(
+        path.stem.removeprefix(PREFIX)
+        for pattern in (f"{PREFIX}*.toml", f"{PREFIX}*.json")
+        for path in CONTENT_DIR.glob(pattern)
+    )
 
 
 @cache
 def language_data(language: str = "en") -> dict[str, Any]:
-    return content_files.load(CONTENT_DIR / f"language_{language}.toml")
+    if language not in content_languages():  # a name from the folder, never from a request
+        raise LookupError(f"no content file for language {language!r}")
+    return content_files.load(CONTENT_DIR / f"{PREFIX}{language}.toml")
 
 
-def language_of(locale: str) -> str:
-    """The content language of a locale: "en-GB" -> "en"."""
-    return locale.split("-", 1)[0].lower() or "en"
+def language_of(locale: str | None) -> str:
+    """The content language a request's locale is served in: "en-GB" -> "en"."""
+    return best_match(locale, content_languages())
 
 
 @cache

@@ -4,9 +4,10 @@ Handlers decide, templates speak. Each response key is one Jinja file,
 ``speech_templates/<locale>/<key>.ssml.j2``, defining the blocks ``speech`` and, where
 they apply, ``reprompt``, ``card_title`` and ``card``, each rendered on its own against
 one context. The shared macro libraries ``_lib`` and ``_phrases`` are built once per
-locale and are globals (``lib``, ``phrases``) in every template. Locales fall back from
-the exact locale to its language to English (``en-GB`` -> ``en``), file by file, so a
-locale only overrides what it says differently.
+locale and are globals (``lib``, ``phrases``) in every template. A request's locale is
+matched against the folders that exist (:mod:`skill.coach.locales`: the exact locale,
+then its language, then English) and templates fall back along that chain file by file,
+so a locale only overrides what it says differently.
 
 Templates are Jinja, rendered as plain Python: :mod:`skill.coach.template_compiler`
 turns a locale's templates into functions that need only markupsafe. The Lambda package
@@ -25,19 +26,17 @@ as SSML), as a Jinja environment with ``autoescape`` and ``StrictUndefined`` ren
 import html
 import importlib.util
 import random
-import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from skill.alexa.sounds import earcon_urls
+from skill.coach.locales import DEFAULT_LANGUAGE, fallback_chain
 from skill.coach.template_runtime import CompiledTemplate, Library
 from skill.settings import COMPILED_TEMPLATES_DIR, SPEECH_TEMPLATES_DIR
 
-DEFAULT_LANGUAGE = "en"
 TEMPLATE_SUFFIX = ".ssml.j2"
-_LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 # Macro libraries every template sees as globals: template file -> global name.
 LIBRARIES = {"_phrases.ssml.j2": "phrases", "_lib.ssml.j2": "lib", "_screen.ssml.j2": "screen"}
 
@@ -49,24 +48,8 @@ class Rendered(NamedTuple):
     card_text: str
 
 
-def locale_chain(locale: str | None) -> list[str]:
-    """Template folders to search for a locale, most specific first."""
-    chain = []
-    if locale and _LOCALE_PATTERN.match(locale):
-        chain.append(locale)
-        language = locale.split("-")[0]
-        if language != locale:
-            chain.append(language)
-    if DEFAULT_LANGUAGE not in chain:
-        chain.append(DEFAULT_LANGUAGE)
-    return chain
-
-
-def _chain_on_disk(root: Path, locale: str | None) -> tuple[str, ...]:
-    """The locale folders under ``root`` a locale renders from, most specific first."""
-    return tuple(name for name in locale_chain(locale) if (root / name).is_dir()) or (
-        DEFAULT_LANGUAGE,
-    )
+def _folders(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.is_dir())
 
 
 def compile_templates(target: Path, root: Path = SPEECH_TEMPLATES_DIR) -> list[Path]:
@@ -80,8 +63,9 @@ def compile_templates(target: Path, root: Path = SPEECH_TEMPLATES_DIR) -> list[P
 
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for locale in sorted(p.name for p in root.iterdir() if p.is_dir()):
-        chain = _chain_on_disk(root, locale)
+    folders = _folders(root)
+    for locale in folders:
+        chain = fallback_chain(locale, folders)
         path = target / f"{chain[0]}.py"
         path.write_text(template_compiler.locale_source(root, chain, TEMPLATE_SUFFIX), "utf-8")
         written.append(path)
@@ -237,8 +221,10 @@ class SpeechRenderer:
         self.root = root
         self.compiled = compiled  # precompiled templates, used where a locale's module exists
         self.rng = rng or random.Random()
+        # Keyed by chains of existing folders, never by a request's locale string: as
+        # many entries as there are folders, whatever locales requests name.
         self._chains: dict[tuple[str, ...], LocaleSpeech] = {}
-        self._by_locale: dict[str | None, LocaleSpeech] = {}
+        self._folders = _folders(root)
         self.keys = sorted(
             path.name.removesuffix(TEMPLATE_SUFFIX)
             for path in (root / DEFAULT_LANGUAGE).glob(f"*{TEMPLATE_SUFFIX}")
@@ -246,17 +232,14 @@ class SpeechRenderer:
         )
 
     def locales(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+        return list(self._folders)
 
     def speech(self, locale: str | None) -> LocaleSpeech:
-        """A locale's templates and globals, looked up on disk once per locale, then kept."""
-        speech = self._by_locale.get(locale)
+        """The templates and globals a locale renders with, loaded once per folder chain."""
+        chain = fallback_chain(locale, self._folders) or (DEFAULT_LANGUAGE,)
+        speech = self._chains.get(chain)
         if speech is None:
-            chain = _chain_on_disk(self.root, locale)
-            speech = self._chains.get(chain)
-            if speech is None:
-                speech = self._chains[chain] = LocaleSpeech(self._templates(chain), self.rng)
-            self._by_locale[locale] = speech
+            speech = self._chains[chain] = LocaleSpeech(self._templates(chain), self.rng)
         return speech
 
     def _templates(self, chain: tuple[str, ...]) -> Mapping[str, CompiledTemplate]:

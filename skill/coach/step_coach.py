@@ -22,12 +22,24 @@ from skill.alexa.codec import ModelCodec
 from skill.alexa.envelope import InvalidRequest, validate_envelope
 from skill.coach import handlers, screen
 from skill.coach.catalog import Catalog, default_catalog
+from skill.coach.events import ForgetFailed
 from skill.coach.speech import SpeechRenderer
 from skill.coach.turn import Clock, LoadTurn, SaveTurn, utc_now
-from skill.storage.base import PersistenceAdapter
+from skill.storage.base import PersistenceAdapter, time_budget
 from skill.storage.factory import create_persistence_adapter
 
 log = logging.getLogger(__name__)
+
+__all__ = ["EMPTY_RESPONSE", "ForgetFailed", "InvalidRequest", "StepCoach"]
+
+# All of one request's store calls together, retries and lock waits included: Alexa waits
+# 8 s for an answer, and the network to it and back needs its share.
+STORE_BUDGET_SECONDS = 3.0
+
+APL_RUNTIME_ERROR = "Alexa.Presentation.APL.RuntimeError"
+
+# A response that says nothing and changes nothing: what a refused Lambda event gets.
+EMPTY_RESPONSE = {"version": "1.0", "response": {}}
 
 
 class StepCoach:
@@ -77,16 +89,27 @@ class StepCoach:
     def handle(self, envelope: object) -> dict[str, Any]:
         """Answer one request envelope (parsed JSON) with a response envelope (JSON-ready)."""
         validate_envelope(envelope)
+        request_envelope = self._deserialize(envelope)
+        with time_budget(STORE_BUDGET_SECONDS):
+            response: ResponseEnvelope = self.skill.invoke(
+                request_envelope=request_envelope, context=None
+            )
+        return self.serializer.serialize(response)
+
+    def _deserialize(self, envelope: dict[str, Any]) -> RequestEnvelope:
         try:
             request_envelope = self.serializer.from_data(envelope, RequestEnvelope)
             if request_envelope.request is None:
                 raise ValueError("no request")
+            return request_envelope
         except Exception as error:  # the SDK raises bare exceptions on type mismatches
+            request = envelope["request"]
+            if request["type"] == APL_RUNTIME_ERROR and request.get("errors"):
+                # Error kinds or reasons newer than the SDK's models: the report is still
+                # taken (and logged as it came), only not read field by field.
+                log.error("a screen reported errors: %s", json.dumps(request["errors"])[:500])
+                return self._deserialize({**envelope, "request": {**request, "errors": []}})
             raise InvalidRequest("the envelope does not match the Alexa request format") from error
-        response: ResponseEnvelope = self.skill.invoke(
-            request_envelope=request_envelope, context=None
-        )
-        return self.serializer.serialize(response)
 
     def handle_json(self, body: str | bytes) -> dict[str, Any]:
         try:

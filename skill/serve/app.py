@@ -19,9 +19,9 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from skill import settings
-from skill.alexa.envelope import InvalidRequest
+from skill.alexa.envelope import InvalidRequest, is_text
 from skill.alexa.ids import key_tag, user_key
-from skill.coach.step_coach import StepCoach
+from skill.coach.step_coach import ForgetFailed, StepCoach
 from skill.serve.verification import RequestVerifier, VerificationError
 
 log = logging.getLogger("skill.app")
@@ -49,9 +49,15 @@ def settings_from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _hashed(user_id: object) -> str:
-    if not isinstance(user_id, str):
+    if not isinstance(user_id, str) or not is_text(user_id):
         return "-"
     return key_tag(user_key(user_id))
+
+
+def _shown(value: object) -> str:
+    """A caller's value as the log line may show it: short, and text (or "-")."""
+    shown = str(value)[:60]
+    return shown if is_text(shown) else "-"
 
 
 def _describe(envelope: object) -> tuple[str, str, str]:
@@ -63,8 +69,8 @@ def _describe(envelope: object) -> tuple[str, str, str]:
     session = envelope.get("session") if isinstance(envelope.get("session"), dict) else {}
     user = session.get("user") if isinstance(session.get("user"), dict) else {}
     return (
-        str(req.get("type", "-"))[:60],
-        str(intent.get("name", "-"))[:60],
+        _shown(req.get("type", "-")),
+        _shown(intent.get("name", "-")),
         _hashed(user.get("userId")),
     )
 
@@ -106,6 +112,9 @@ def alexa_request():
         except InvalidRequest as invalid:
             status = 400
             return error(400, "invalid_envelope", invalid.reason)
+        except ForgetFailed:  # logged by the handler; Alexa delivers the event again
+            status = 503
+            return error(503, "store_unavailable", "The user's data could not be deleted yet.")
         return jsonify(answer)
     except HTTPException as refused:  # 413 and friends, answered by _http_error
         status = refused.code or 500

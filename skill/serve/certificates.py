@@ -16,8 +16,10 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import certifi
@@ -140,30 +142,29 @@ class TrustedChain:
     usable_until: datetime
 
 
-class ChainCache:
-    """Validated chains by URL: bounded (LRU), thread-safe, and expiry-aware.
+Entry = TypeVar("Entry")
 
-    Downloads happen outside the lock, so a slow fetch never stalls requests whose chain is
-    cached; two concurrent misses for one URL may both download, which is harmless.
-    """
+
+class _UrlCache(Generic[Entry]):
+    """Entries by URL: bounded (LRU), thread-safe; an entry no longer usable is dropped."""
 
     def __init__(self, max_entries: int) -> None:
         self._max_entries = max_entries
-        self._entries: OrderedDict[str, TrustedChain] = OrderedDict()
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, url: str, now: datetime) -> TrustedChain | None:
+    def _get(self, url: str, usable: Callable[[Entry], bool]) -> Entry | None:
         with self._lock:
             entry = self._entries.get(url)
             if entry is None:
                 return None
-            if not entry.usable_from <= now <= entry.usable_until:
+            if not usable(entry):
                 del self._entries[url]
                 return None
             self._entries.move_to_end(url)
             return entry
 
-    def put(self, url: str, entry: TrustedChain) -> None:
+    def _put(self, url: str, entry: Entry) -> None:
         if self._max_entries == 0:
             return
         with self._lock:
@@ -175,6 +176,39 @@ class ChainCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class ChainCache(_UrlCache[TrustedChain]):
+    """Validated chains by URL, never used outside the validity window they were built from.
+
+    Downloads happen outside the lock, so a slow fetch never stalls requests whose chain is
+    cached; two concurrent misses for one URL may both download, which is harmless.
+    """
+
+    def get(self, url: str, now: datetime) -> TrustedChain | None:
+        return self._get(url, lambda entry: entry.usable_from <= now <= entry.usable_until)
+
+    def put(self, url: str, entry: TrustedChain) -> None:
+        self._put(url, entry)
+
+
+class FailureCache(_UrlCache[tuple[float, Exception]]):
+    """URLs whose chain was just refused, and why, for ``ttl`` seconds.
+
+    A caller who sends a new certificate URL with every request would otherwise start a
+    download every time, each holding a worker for the whole fetch timeout.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 256) -> None:
+        super().__init__(max_entries)
+        self._ttl = ttl
+
+    def get(self, url: str) -> Exception | None:
+        entry = self._get(url, lambda entry: time.monotonic() < entry[0])
+        return None if entry is None else entry[1]
+
+    def put(self, url: str, failure: Exception) -> None:
+        self._put(url, (time.monotonic() + self._ttl, failure))
 
 
 def dns_names(certificate: x509.Certificate) -> set[str]:

@@ -11,7 +11,10 @@ https://developer.amazon.com/en-US/docs/alexa/custom-skills/host-a-custom-skill-
 2. The PEM chain behind that URL (leaf first) is downloaded with short timeouts and a size
    cap, and validated with ``cryptography.x509.verification`` to a trusted root, for the
    name ``echo-api.amazon.com``. Validated chains are cached per URL (LRU, thread-safe) and
-   an entry is never used outside the validity window of the chain it was built from.
+   an entry is never used outside the validity window of the chain it was built from. A
+   refused chain is remembered for ``FAILURE_TTL`` seconds (the same refusal, no new
+   download), and at most ``MAX_FETCHES_IN_FLIGHT`` downloads run at once per process
+   (beyond that a new URL is refused at once, as unavailable).
 3. ``Signature-256`` is the base64 RSA PKCS#1 v1.5 SHA-256 signature of the raw body bytes,
    checked with the leaf's public key.
 4. ``request.timestamp`` must be within ``timestamp_tolerance`` seconds (150) of now, in
@@ -57,6 +60,7 @@ import binascii
 import functools
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -74,6 +78,7 @@ from skill.serve.certificates import (
     MAX_CHAIN_BYTES,
     ChainCache,
     ChainTooLargeError,
+    FailureCache,
     TrustedChain,
     default_roots,
     dns_names,
@@ -89,6 +94,10 @@ SIGNATURE_CERT_CHAIN_URL_HEADER = "SignatureCertChainUrl"
 SIGNATURE_HEADER = "Signature-256"
 DEFAULT_TIMESTAMP_TOLERANCE = 150
 DEFAULT_CACHE_SIZE = 64
+# How long a refused certificate URL keeps its refusal, without a new download.
+FAILURE_TTL = 10.0
+# Downloads under way at once in one process; Alexa itself uses one URL at a time.
+MAX_FETCHES_IN_FLIGHT = 2
 
 
 class Reason(StrEnum):
@@ -192,6 +201,7 @@ class RequestVerifier:
         timestamp_tolerance: int = DEFAULT_TIMESTAMP_TOLERANCE,
         cache_size: int = DEFAULT_CACHE_SIZE,
         max_chain_bytes: int = MAX_CHAIN_BYTES,
+        failure_ttl: float = FAILURE_TTL,
     ) -> None:
         if isinstance(allowed_application_ids, str):
             raise TypeError("allowed_application_ids must be a collection of ids, not one string")
@@ -204,6 +214,8 @@ class RequestVerifier:
         self._tolerance = timestamp_tolerance
         self._max_chain_bytes = max_chain_bytes
         self._cache = ChainCache(cache_size)
+        self._failures = FailureCache(failure_ttl)
+        self._fetch_slots = threading.BoundedSemaphore(MAX_FETCHES_IN_FLIGHT)
 
         roots: list[x509.Certificate] = []
         if trust_default_roots:
@@ -215,8 +227,9 @@ class RequestVerifier:
         self._store = Store(roots) if roots else None
 
     def clear_cache(self) -> None:
-        """Forget every validated chain (for tests, or after changing trust)."""
+        """Forget every validated and refused chain (for tests, or after changing trust)."""
         self._cache.clear()
+        self._failures.clear()
 
     def verify(self, headers: Mapping[str, str], body: bytes, envelope: Mapping[str, Any]) -> None:
         """Raise :class:`VerificationError` unless the request passes every check.
@@ -324,7 +337,24 @@ class RequestVerifier:
         cached = self._cache.get(url, now)
         if cached is not None:
             return cached
-        chain = self._validate(self._download(url), now)
+        refused = self._failures.get(url)
+        if isinstance(refused, VerificationError):
+            raise VerificationError(
+                refused.reason, refused.message, status=refused.status, detail="refused lately"
+            )
+        if not self._fetch_slots.acquire(blocking=False):
+            raise VerificationError(
+                Reason.CERTIFICATE_CHAIN_UNAVAILABLE,
+                "The signing certificate chain could not be downloaded.",
+                detail=f"{MAX_FETCHES_IN_FLIGHT} downloads already under way",
+            )
+        try:
+            chain = self._validate(self._download(url), now)
+        except VerificationError as refusal:
+            self._failures.put(url, refusal)
+            raise
+        finally:
+            self._fetch_slots.release()
         self._cache.put(url, chain)
         return chain
 

@@ -29,20 +29,34 @@ Versioning
 
 Errors
     Every failure of the store (locked too long, disk I/O error, unreachable, throttled,
-    corrupt row, ...) surfaces as :class:`StorageError`, so the skill can say it could not
-    save this time and carry on. A row whose JSON is corrupt raises
-    :class:`CorruptRecordError` on read and is left untouched by
-    :meth:`~PersistenceAdapter.update_attributes` (which must read it first); the blind
-    :meth:`~PersistenceAdapter.save_attributes` replaces it, which is how the skill starts
-    that user afresh after telling them.
+    out of time, ...) surfaces as :class:`StorageError`, so the skill can say it could not
+    save this time and carry on.
+
+Damaged rows
+    A row that cannot be read as stored (truncated JSON, ``null``, a list or a string
+    where an object belongs, a ``format_version`` such as ``'two'``, ``-1`` or ``2.5``)
+    is healed, not refused: what can be read is kept (an object payload with a nonsense
+    version is read as the format its shape shows; anything else is an empty record),
+    the row is rewritten in the current format by the first read or update that meets
+    it, and that rewrite is logged once. A row whose migration fails is different: that
+    is this code's fault, not the row's, so it raises :class:`CorruptRecordError` and is
+    left for a fixed release.
+
+Time
+    A request gives all its store calls one budget (:func:`time_budget`): an adapter
+    starts an attempt (a DynamoDB call, a wait for SQLite's write lock) only while the
+    budget still holds the attempt's worst case, and otherwise raises :class:`OutOfTime`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from abc import ABCMeta, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -94,7 +108,11 @@ class StorageError(Exception):
 
 
 class CorruptRecordError(StorageError):
-    """A user's stored row cannot be decoded (bad JSON, not an object, bad version)."""
+    """A user's stored row cannot be migrated by this code (see "Damaged rows")."""
+
+
+class OutOfTime(StorageError):
+    """The request's store budget cannot hold another attempt."""
 
 
 class NewerFormatError(StorageError):
@@ -105,12 +123,50 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+# The monotonic time by which the current request's store calls must be done, if any.
+_deadline: ContextVar[float | None] = ContextVar("step_coach_store_deadline", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Every store call made inside shares ``seconds``, retries and lock waits included."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left of the current budget (None outside one)."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def check_time(key: str, needed: float, what: str) -> float | None:
+    """The budget left, if it holds ``needed`` seconds more; otherwise raise OutOfTime."""
+    left = time_left()
+    if left is not None and left < needed:
+        logger.warning(
+            "user %s: %s skipped, %.2f s of the store budget left", key_tag(key), what, left
+        )
+        raise OutOfTime(f"no time left for {what} ({max(left, 0):.2f} s)")
+    return left
+
+
 class StoredRow(NamedTuple):
     """A row as read back, before decoding."""
 
     data: object
     format_version: object
-    revision: int | None
+    revision: object  # an int; anything else only in a damaged row
+
+
+class Decoded(NamedTuple):
+    """A row's attributes in the current format, and why it needs rewriting, if it does."""
+
+    attributes: Attributes
+    damage: str | None
 
 
 class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
@@ -131,10 +187,22 @@ class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
     # ask-sdk-core interface -------------------------------------------------------------
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
-        """The user's attributes, migrated to the current format; ``{}`` for a new user."""
+        """The user's attributes, migrated to the current format; ``{}`` for a new user.
+
+        A damaged row is healed here (see the module doc), so it is logged once.
+        """
         key = self._key(request_envelope)
         row = self._read(key)
-        return {} if row is None else self._decode(key, row)
+        if row is None:
+            return {}
+        decoded = self._decode(key, row)
+        if decoded.damage is None:
+            return decoded.attributes
+        try:
+            return self._update(key, lambda attributes: None)
+        except StorageError:
+            logger.warning("user %s: the damaged row is rewritten on a later save", key_tag(key))
+            return decoded.attributes
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: Attributes) -> None:
         """Store ``attributes`` for the user, last writer wins (see ``update_attributes``)."""
@@ -147,7 +215,6 @@ class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
 
     # Beyond the interface ---------------------------------------------------------------
 
-    @abstractmethod
     def update_attributes(self, request_envelope: RequestEnvelope, mutate: Mutation) -> Attributes:
         """Atomically read the user's attributes, apply ``mutate`` and store the result.
 
@@ -158,11 +225,16 @@ class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
         exception from ``mutate`` is re-raised unchanged and nothing is written. Returns
         the attributes as stored.
         """
+        return self._update(self._key(request_envelope), mutate)
 
     def close(self) -> None:
         """Release this thread's resources; the adapter reconnects if used again."""
 
     # Shared machinery -------------------------------------------------------------------
+
+    @abstractmethod
+    def _update(self, key: str, mutate: Mutation) -> Attributes:
+        """``update_attributes`` by key; reports a healed row with :meth:`_healed`."""
 
     @abstractmethod
     def _read(self, key: str) -> StoredRow | None: ...
@@ -191,11 +263,12 @@ class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
             logger.error("attributes for user %s are not JSON: %s", key_tag(key), error)
             raise StorageError(f"attributes are not JSON-serialisable: {error}") from error
 
-    def _decode(self, key: str, row: StoredRow) -> Attributes:
+    def _decode(self, key: str, row: StoredRow) -> Decoded:
         version = 0 if row.format_version is None else row.format_version
+        damage = None
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-            raise self._corrupt(key, f"bad format_version {version!r}")
-        if version > self.format_version:
+            damage = f"bad format_version {str(version)[:40]!r}"
+        elif version > self.format_version:
             logger.warning(
                 "user %s has format %d, newer than this code's %d; leaving it alone",
                 key_tag(key),
@@ -208,10 +281,12 @@ class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
             )
         try:
             attributes = json.loads(row.data) if isinstance(row.data, str) else None
-        except ValueError as error:
-            raise self._corrupt(key, f"invalid JSON ({error})") from error
+        except (ValueError, RecursionError):
+            attributes = None
         if not isinstance(attributes, dict):
-            raise self._corrupt(key, "payload is not a JSON object")
+            return Decoded({}, damage or "the payload is not a JSON object")
+        if damage is not None:  # a readable payload with a nonsense version: go by its shape
+            version = self._format_of_shape(attributes)
         while version < self.format_version:
             migrate = self.migrations.get(version)
             if migrate is None:
@@ -223,7 +298,22 @@ class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
             if not isinstance(attributes, dict):
                 raise self._corrupt(key, f"migration from format {version} gave no object")
             version += 1
-        return attributes
+        return Decoded(attributes, damage)
+
+    def _format_of_shape(self, attributes: Attributes) -> int:
+        """Format 2 holds only an account and persons; formats 0 and 1 are one record."""
+        household = bool(attributes) and set(attributes) <= {ACCOUNT, PERSONS}
+        return min(self.format_version, FORMAT_VERSION if household else 1)
+
+    @staticmethod
+    def _healed(key: str, damage: str | None) -> None:
+        if damage is not None:
+            logger.error(
+                "stored attributes of user %s were damaged (%s): kept what could be read "
+                "and rewrote the row",
+                key_tag(key),
+                damage,
+            )
 
     def _mutated(self, key: str, attributes: Attributes, mutate: Mutation) -> Attributes:
         result = mutate(attributes)

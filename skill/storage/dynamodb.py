@@ -13,18 +13,20 @@ from skill.storage.base import (
     FORMAT_VERSION,
     MIGRATIONS,
     Attributes,
+    Decoded,
     Migration,
     Mutation,
     NewerFormatError,
     PersistenceAdapter,
     StorageError,
     StoredRow,
+    check_time,
     logger,
     now_iso,
 )
 
 if TYPE_CHECKING:
-    from ask_sdk_model import RequestEnvelope
+    pass
 
 # Expression aliases: "data" is a DynamoDB reserved word, the others are aliased alike.
 _NAMES = {"#d": "data", "#v": "format_version", "#r": "revision"}
@@ -33,12 +35,17 @@ _NAMES = {"#d": "data", "#v": "format_version", "#r": "revision"}
 class DynamoDBPersistenceAdapter(PersistenceAdapter):
     """Attributes in a DynamoDB table (partition key ``id``, a string), through boto3.
 
-    Timeouts are short and retries few, so an unreachable or throttled store costs the
-    request a couple of seconds at most (Alexa gives a skill 8) and then StorageError.
-    ``update_attributes`` is optimistic: read with a consistent read, write with a
-    condition on the ``revision`` read, and on a conflict start again, a bounded number
-    of times. The boto3 client is made lazily per process, so building the adapter before
-    a fork is safe.
+    One attempt of a call takes at most ``connect_timeout + read_timeout`` (0.5 + 1.0 s;
+    DynamoDB answers in milliseconds). botocore retries nothing itself: a throttled,
+    failing or unreachable call is retried here, up to ``max_attempts`` in all, and only
+    while the request's store budget (:func:`~skill.storage.base.time_budget`) still holds
+    a whole attempt. So a frozen or unreachable store costs a request at most that budget
+    (3 s in :class:`~skill.coach.step_coach.StepCoach`; Alexa gives a skill 8), all its
+    calls together, and then StorageError; outside a budget a call gives up after
+    ``max_attempts`` attempts. ``update_attributes`` is optimistic: read with a consistent
+    read, write with a condition on the ``revision`` read, and on a conflict start again,
+    a bounded number of times. The boto3 client is made lazily per process, so building
+    the adapter before a fork is safe.
     """
 
     def __init__(
@@ -48,9 +55,9 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
         endpoint_url: str | None = None,
         create_table: bool = False,
         *,
-        connect_timeout: float = 1.0,
-        read_timeout: float = 2.0,
-        max_attempts: int = 2,
+        connect_timeout: float = 0.5,
+        read_timeout: float = 1.0,
+        max_attempts: int = 3,
         conflict_attempts: int = 30,
         credentials: Mapping[str, str] | None = None,
         format_version: int = FORMAT_VERSION,
@@ -73,12 +80,11 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
     def __repr__(self) -> str:
         return f"DynamoDBPersistenceAdapter({self.table_name!r}, {self.region!r})"
 
-    def update_attributes(self, request_envelope: RequestEnvelope, mutate: Mutation) -> Attributes:
-        key = self._key(request_envelope)
+    def _update(self, key: str, mutate: Mutation) -> Attributes:
         for attempt in range(self.conflict_attempts):
             row = self._read(key)
-            attributes = {} if row is None else self._decode(key, row)
-            new = self._mutated(key, attributes, mutate)
+            decoded = Decoded({}, None) if row is None else self._decode(key, row)
+            new = self._mutated(key, decoded.attributes, mutate)
             data = self._encode(key, new)
             if row is None or row.revision is None:
                 # A new user (or a row from before revisions): nobody may have written since.
@@ -88,11 +94,15 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
                     "ExpressionAttributeNames": {"#r": "revision"},
                 }
             else:
-                revision = row.revision + 1
+                # A damaged revision (not a number) is matched as it was read, then restarts.
+                read = row.revision
+                revision = read + 1 if isinstance(read, int) else 1
                 condition = {
                     "ConditionExpression": "#r = :read",
                     "ExpressionAttributeNames": {"#r": "revision"},
-                    "ExpressionAttributeValues": {":read": {"N": str(row.revision)}},
+                    "ExpressionAttributeValues": {
+                        ":read": {"N": str(read)} if isinstance(read, int) else read
+                    },
                 }
             try:
                 self._call(key, "put_item", Item=self._item(key, data, revision), **condition)
@@ -100,6 +110,7 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
                 # Someone else wrote in between: back off a little (jittered) and redo.
                 time.sleep(random.uniform(0, min(0.05, 0.004 * 2**attempt)))
                 continue
+            self._healed(key, decoded.damage)
             return new
         logger.warning(
             "user %s: gave up after %d write conflicts", key_tag(key), self.conflict_attempts
@@ -140,11 +151,15 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
                 "update_item",
                 Key={"id": {"S": key}},
                 UpdateExpression="SET #d = :data, #v = :version, #u = :now ADD #r :one",
-                ConditionExpression="attribute_not_exists(#v) OR #v <= :version",
+                # Only a newer release's (numeric) format is kept from a blind write.
+                ConditionExpression=(
+                    "attribute_not_exists(#v) OR NOT attribute_type(#v, :number) OR #v <= :version"
+                ),
                 ExpressionAttributeNames={**_NAMES, "#u": "updated_at"},
                 ExpressionAttributeValues={
                     ":data": {"S": data},
                     ":version": {"N": str(self.format_version)},
+                    ":number": {"S": "N"},
                     ":now": {"S": now_iso()},
                     ":one": {"N": "1"},
                 },
@@ -169,23 +184,41 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
     # Client, table and errors -------------------------------------------------------------
 
     def _call(self, key: str, operation: str, **arguments: Any) -> dict[str, Any]:
-        """One DynamoDB call; every failure but a failed condition becomes StorageError."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        """One DynamoDB call, its attempts bounded as the class says; every failure but a
+        failed condition becomes StorageError."""
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+        from botocore.exceptions import ConnectionError as NoConnection
 
-        try:
-            client = self._client()
-            return getattr(client, operation)(TableName=self.table_name, **arguments)
-        except ClientError as error:
-            details = error.response.get("Error", {})
-            code = details.get("Code", "")
-            if code == "ConditionalCheckFailedException":
-                raise _ConditionFailed from error
-            reason = f"{code}: {details.get('Message', '')}"
-            logger.warning("DynamoDB %s failed for user %s: %s", operation, key_tag(key), reason)
-            raise StorageError(f"DynamoDB {operation} failed: {reason}") from error
-        except BotoCoreError as error:
-            logger.warning("DynamoDB %s failed for user %s: %s", operation, key_tag(key), error)
-            raise StorageError(f"DynamoDB is unreachable: {error}") from error
+        attempt_seconds = self.connect_timeout + self.read_timeout
+        for attempt in range(1, self.max_attempts + 1):
+            check_time(key, attempt_seconds, f"DynamoDB {operation}")
+            try:
+                client = self._client()
+                return getattr(client, operation)(TableName=self.table_name, **arguments)
+            except ClientError as error:
+                details = error.response.get("Error", {})
+                code = details.get("Code", "")
+                if code == "ConditionalCheckFailedException":
+                    raise _ConditionFailed from error
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                retry = code in _RETRYABLE_CODES or status >= 500
+                reason = f"{code}: {details.get('Message', '')}"
+                failure = StorageError(f"DynamoDB {operation} failed: {reason}")
+            except BotoCoreError as error:
+                retry = isinstance(error, HTTPClientError | NoConnection)  # timeouts, refusals
+                reason = str(error)
+                failure = StorageError(f"DynamoDB is unreachable: {error}")
+            logger.warning(
+                "DynamoDB %s failed for user %s (attempt %d): %s",
+                operation,
+                key_tag(key),
+                attempt,
+                reason,
+            )
+            if not retry or attempt == self.max_attempts:
+                raise failure
+            time.sleep(random.uniform(0, 0.025 * 2**attempt))  # jittered, a few tens of ms
+        raise AssertionError("unreachable")
 
     def _client(self) -> Any:
         pid = os.getpid()
@@ -200,7 +233,7 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
                 config=Config(
                     connect_timeout=self.connect_timeout,
                     read_timeout=self.read_timeout,
-                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                    retries={"mode": "standard", "total_max_attempts": 1},  # see _call
                 ),
             )
             self._client_state = (pid, client)
@@ -233,8 +266,23 @@ class _ConditionFailed(Exception):
     """A conditional write lost a race (or met a newer format); internal only."""
 
 
-def _number(attribute: Mapping[str, str] | None) -> int | None:
-    try:
-        return int(attribute["N"]) if attribute is not None else None
-    except (KeyError, TypeError, ValueError):
+# Errors worth another attempt: throttling and DynamoDB's own transient failures.
+_RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+def _number(attribute: Mapping[str, str] | None) -> object:
+    """An integer attribute's value; a damaged one (a string, 2.5) is returned as it is."""
+    if attribute is None:
         return None
+    try:
+        return int(attribute["N"])
+    except (KeyError, TypeError, ValueError):
+        return attribute

@@ -16,18 +16,20 @@ from skill.storage.base import (
     FORMAT_VERSION,
     MIGRATIONS,
     Attributes,
+    Decoded,
     Migration,
     Mutation,
     NewerFormatError,
     PersistenceAdapter,
     StorageError,
     StoredRow,
+    check_time,
     logger,
     now_iso,
 )
 
 if TYPE_CHECKING:
-    from ask_sdk_model import RequestEnvelope
+    pass
 
 _SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS user_attributes (
@@ -47,8 +49,16 @@ ON CONFLICT (id) DO UPDATE SET
     format_version = excluded.format_version,
     revision = user_attributes.revision + 1,
     updated_at = excluded.updated_at
-WHERE user_attributes.format_version <= excluded.format_version
 """
+# A blind write never replaces a newer release's row. (An update has read and decoded the
+# row in the same transaction, so it needs no guard and can heal a damaged version.)
+_NEWER_GUARD = """
+WHERE NOT (typeof(user_attributes.format_version) IN ('integer', 'real')
+           AND user_attributes.format_version > excluded.format_version)
+"""
+
+# A write is not started with less of the request's budget left than this.
+_MIN_LOCK_WAIT = 0.05
 
 # Connections inherited across fork(): never used or closed in the child (closing one there
 # can drop the parent's locks), only kept alive so garbage collection leaves them alone.
@@ -59,8 +69,9 @@ class SQLitePersistenceAdapter(PersistenceAdapter):
     """Attributes in one SQLite file, for one host with several worker processes.
 
     WAL mode lets readers proceed while one process writes; every write runs in a
-    ``BEGIN IMMEDIATE`` transaction, so a writer waits up to ``busy_timeout`` for the lock
-    and then fails with StorageError instead of hanging the request. A process killed
+    ``BEGIN IMMEDIATE`` transaction, so a writer waits up to ``busy_timeout`` (or what is
+    left of the request's store budget, if less) for the lock and then fails with
+    StorageError instead of hanging the request. A process killed
     mid-transaction loses only its own uncommitted change: SQLite's journal rolls it back
     on the next open. ``synchronous=NORMAL`` is durable against process crashes; a power
     cut may lose the last commits but never corrupts the file.
@@ -86,13 +97,13 @@ class SQLitePersistenceAdapter(PersistenceAdapter):
     def __repr__(self) -> str:
         return f"SQLitePersistenceAdapter({str(self.path)!r})"
 
-    def update_attributes(self, request_envelope: RequestEnvelope, mutate: Mutation) -> Attributes:
-        key = self._key(request_envelope)
-        with self._storage_errors(key), self._transaction() as connection:
+    def _update(self, key: str, mutate: Mutation) -> Attributes:
+        with self._storage_errors(key), self._transaction(key) as connection:
             row = self._select(connection, key)
-            attributes = {} if row is None else self._decode(key, row)
-            new = self._mutated(key, attributes, mutate)
-            self._upsert(connection, key, self._encode(key, new))
+            decoded = Decoded({}, None) if row is None else self._decode(key, row)
+            new = self._mutated(key, decoded.attributes, mutate)
+            self._upsert(connection, key, self._encode(key, new), guarded=False)
+        self._healed(key, decoded.damage)
         return new
 
     def close(self) -> None:
@@ -108,11 +119,11 @@ class SQLitePersistenceAdapter(PersistenceAdapter):
             return self._select(self._connection(), key)
 
     def _write(self, key: str, data: str) -> None:
-        with self._storage_errors(key), self._transaction() as connection:
+        with self._storage_errors(key), self._transaction(key) as connection:
             self._upsert(connection, key, data)
 
     def _delete(self, key: str) -> None:
-        with self._storage_errors(key), self._transaction() as connection:
+        with self._storage_errors(key), self._transaction(key) as connection:
             connection.execute("DELETE FROM user_attributes WHERE id = ?", (key,))
 
     @staticmethod
@@ -122,9 +133,11 @@ class SQLitePersistenceAdapter(PersistenceAdapter):
         ).fetchone()
         return None if row is None else StoredRow(*row)
 
-    def _upsert(self, connection: sqlite3.Connection, key: str, data: str) -> None:
+    def _upsert(
+        self, connection: sqlite3.Connection, key: str, data: str, *, guarded: bool = True
+    ) -> None:
         cursor = connection.execute(
-            _SQLITE_UPSERT,
+            _SQLITE_UPSERT + _NEWER_GUARD if guarded else _SQLITE_UPSERT,
             {"id": key, "data": data, "version": self.format_version, "now": now_iso()},
         )
         if cursor.rowcount == 0:
@@ -183,10 +196,14 @@ class SQLitePersistenceAdapter(PersistenceAdapter):
                 time.sleep(0.005)
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, key: str) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``: the write lock up front, so the busy timeout
-        applies, and a rollback on any exception, including a failed COMMIT."""
+        applies (cut to what is left of the request's budget), and a rollback on any
+        exception, including a failed COMMIT."""
+        left = check_time(key, _MIN_LOCK_WAIT, "a write")
+        wait = self.busy_timeout if left is None else min(self.busy_timeout, left)
         connection = self._connection()
+        connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
