@@ -360,14 +360,37 @@ def test_live_gunicorn_refuses_bad_input_with_json(live_endpoint) -> None:
 
 
 def test_live_gunicorn_answers_bad_chunking_with_a_400(live_endpoint) -> None:
+    raw = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    answer = _raw_exchange(live_endpoint, raw)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+
+
+def _raw_exchange(live_endpoint: str, raw: bytes) -> bytes:
     import socket
     from urllib.parse import urlparse
 
     address = urlparse(live_endpoint)
-    raw = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
     with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
         connection.sendall(raw)
         answer = b""
         while chunk := connection.recv(4096):
             answer += chunk
-    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"POST /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"POST / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: y\r\n" * 120 + b"\r\n", 431),
+        (b"POST / HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n", 400),
+        (b"NOT A REQUEST\r\n\r\n", 400),
+    ],
+    ids=["long-request-line", "too-many-headers", "nul-byte", "garbage"],
+)
+def test_gunicorns_own_refusals_are_json(live_endpoint, raw, status) -> None:
+    answer = _raw_exchange(live_endpoint, raw)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status}".encode()), answer[:200]
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body)["error"]

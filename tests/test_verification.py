@@ -445,7 +445,8 @@ def test_a_refused_chain_is_remembered_briefly_then_fetched_again() -> None:
     assert fetch.calls == 3  # past its time, a refusal is tried again
 
 
-def test_a_failed_download_is_not_retried_by_every_request() -> None:
+def test_a_stalled_host_is_not_asked_again_by_every_request() -> None:
+    """Before: each request naming a new certificate URL held a worker for a whole fetch."""
     calls = []
 
     def stalled(url: str) -> bytes:
@@ -453,9 +454,31 @@ def test_a_failed_download_is_not_retried_by_every_request() -> None:
         raise TimeoutError("the host did not answer")
 
     verifier = make_verifier(fetch=stalled)
-    for _ in range(5):
-        assert refusal(verifier, *signed_request()).reason == "certificate_chain_unavailable"
+    for number in range(5):
+        headers, body, request_envelope = signed_request()
+        headers = {**headers, "SignatureCertChainUrl": f"{CERT_URL_BASE}cert-{number}.pem"}
+        assert refusal(verifier, headers, body, request_envelope).reason == (
+            "certificate_chain_unavailable"
+        )
     assert len(calls) == 1
+
+
+def test_a_missing_chain_does_not_block_other_urls() -> None:
+    signer = TestAlexaSigner.valid()
+    calls = []
+
+    def fetch(url: str) -> bytes:
+        calls.append(url)
+        if url != signer.cert_url:
+            raise OSError("HTTP status 404")
+        return signer.chain_pem
+
+    verifier = make_verifier(signer, fetch=fetch)
+    headers, body, request_envelope = signed_request(signer)
+    wrong = {**headers, "SignatureCertChainUrl": f"{CERT_URL_BASE}no-such.pem"}
+    refusal(verifier, wrong, body, request_envelope)
+    verifier.verify(headers, body, request_envelope)  # the real URL is still fetched
+    assert len(calls) == 2
 
 
 def test_downloads_in_flight_are_bounded() -> None:

@@ -50,12 +50,23 @@ class ChainTooLargeError(ValueError):
     """Raised by a fetch callable when the download exceeds the size cap."""
 
 
+class HostUnreachable(TimeoutError):
+    """The certificate host did not answer in time, or at all (a refused connection)."""
+
+
 def fetch_certificate_chain(url: str, *, max_bytes: int = MAX_CHAIN_BYTES) -> bytes:
     """Download a certificate chain: no redirects, short timeouts, at most ``max_bytes``.
 
     Redirects are refused because the URL was vetted, not wherever S3 might send us.
     """
     deadline = time.monotonic() + FETCH_DEADLINE_SECONDS
+    try:
+        return _fetch(url, max_bytes, deadline)
+    except (requests.Timeout, requests.ConnectionError) as error:
+        raise HostUnreachable(str(error)) from error
+
+
+def _fetch(url: str, max_bytes: int, deadline: float) -> bytes:
     with requests.get(url, timeout=FETCH_TIMEOUT, stream=True, allow_redirects=False) as response:
         if response.status_code != 200:
             raise OSError(f"HTTP status {response.status_code}")
@@ -68,7 +79,7 @@ def fetch_certificate_chain(url: str, *, max_bytes: int = MAX_CHAIN_BYTES) -> by
             if len(data) > max_bytes:
                 raise ChainTooLargeError(f"more than {max_bytes} bytes")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"download took longer than {FETCH_DEADLINE_SECONDS} s")
+                raise HostUnreachable(f"download took longer than {FETCH_DEADLINE_SECONDS} s")
         return bytes(data)
 
 

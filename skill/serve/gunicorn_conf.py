@@ -23,3 +23,10 @@ limit_request_fields = 100
 loglevel = os.environ.get("STEP_COACH_LOG_LEVEL", "info").lower()
 accesslog = None  # the app logs one line per request itself, without user ids
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """gunicorn's own refusals (414, 431, a malformed request) in the app's JSON."""
+    from skill.serve import refusals
+
+    refusals.install()

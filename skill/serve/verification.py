@@ -13,8 +13,9 @@ https://developer.amazon.com/en-US/docs/alexa/custom-skills/host-a-custom-skill-
    name ``echo-api.amazon.com``. Validated chains are cached per URL (LRU, thread-safe) and
    an entry is never used outside the validity window of the chain it was built from. A
    refused chain is remembered for ``FAILURE_TTL`` seconds (the same refusal, no new
-   download), and at most ``MAX_FETCHES_IN_FLIGHT`` downloads run at once per process
-   (beyond that a new URL is refused at once, as unavailable).
+   download); so is a host that did not answer (every URL is on the one host, so for that
+   while no URL starts a download); and at most ``MAX_FETCHES_IN_FLIGHT`` downloads run at
+   once per process (beyond that a new URL is refused at once, as unavailable).
 3. ``Signature-256`` is the base64 RSA PKCS#1 v1.5 SHA-256 signature of the raw body bytes,
    checked with the leaf's public key.
 4. ``request.timestamp`` must be within ``timestamp_tolerance`` seconds (150) of now, in
@@ -96,6 +97,8 @@ DEFAULT_TIMESTAMP_TOLERANCE = 150
 DEFAULT_CACHE_SIZE = 64
 # How long a refused certificate URL keeps its refusal, without a new download.
 FAILURE_TTL = 10.0
+# The failure cache's key for "the certificate host is not answering".
+_STALLED_HOST = "host"
 # Downloads under way at once in one process; Alexa itself uses one URL at a time.
 MAX_FETCHES_IN_FLIGHT = 2
 
@@ -337,7 +340,7 @@ class RequestVerifier:
         cached = self._cache.get(url, now)
         if cached is not None:
             return cached
-        refused = self._failures.get(url)
+        refused = self._failures.get(url) or self._failures.get(_STALLED_HOST)
         if isinstance(refused, VerificationError):
             raise VerificationError(
                 refused.reason, refused.message, status=refused.status, detail="refused lately"
@@ -368,11 +371,14 @@ class RequestVerifier:
                 detail=str(error),
             ) from None
         except Exception as error:  # a pluggable fetch may fail in any way; all mean "no chain"
-            raise VerificationError(
+            refusal = VerificationError(
                 Reason.CERTIFICATE_CHAIN_UNAVAILABLE,
                 "The signing certificate chain could not be downloaded.",
                 detail=f"{type(error).__name__}: {error}"[:300],
-            ) from None
+            )
+            if isinstance(error, TimeoutError):  # certificates.HostUnreachable included
+                self._failures.put(_STALLED_HOST, refusal)
+            raise refusal from None
         if not isinstance(data, bytes | bytearray):
             raise VerificationError(
                 Reason.CERTIFICATE_CHAIN_UNAVAILABLE,
