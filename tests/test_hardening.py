@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from skill import settings
 from skill.alexa.envelope import SILENT_REQUEST_TYPES
+from skill.alexa.ids import user_key
 from skill.alexa.ssml_rules import validate_alexa_ssml
 from skill.coach.step_coach import STORE_BUDGET_SECONDS, ForgetFailed, StepCoach
 from skill.serve import lambda_handler as entry
@@ -218,6 +219,19 @@ def test_an_injected_model_attribute_never_changes_dispatch(
     assert "reserved" in answer.json["message"]
     assert via_lambda(sqlite_coach, envelope, monkeypatch) == EMPTY
     assert stored(sqlite_coach) == before  # nothing was deleted
+
+
+def test_a_snake_case_twin_of_a_field_never_overrides_it(sqlite_coach) -> None:
+    """``user_id`` beside ``userId``: the SDK would store the progress under the twin."""
+    envelope = alexa.envelope(intent="SetPaceIntent", slots=SLOW)
+    for holder in (envelope["context"]["System"]["user"], envelope["session"]["user"]):
+        holder["user_id"] = "amzn1.ask.account.SOMEONE-ELSE"
+    envelope["request"]["request_id"] = "not the request id"
+    sqlite_coach.handle(envelope)
+    rows = sqlite3.connect(sqlite_coach.persistence_adapter.path).execute(
+        "SELECT id FROM user_attributes"
+    )
+    assert [key for (key,) in rows] == [user_key(alexa.USER_ID)]
 
 
 def test_session_ended_never_speaks_even_when_its_handler_fails(coach, monkeypatch) -> None:

@@ -15,8 +15,13 @@ which then succeeds or fails exactly as it always did. ``tests/test_codec.py`` c
 equality against ``DefaultSerializer`` on every envelope the suite produces and on
 fuzzed ones.
 
-One deliberate difference: an Alexa timestamp ("...Z") gets the standard library's
-``datetime.UTC``. dateutil gives the same instant as ``tzutc()``, or as ``tzlocal()`` on
+Two deliberate differences. An unknown key is kept on the model as the SDK keeps it,
+unless the model already has something of that name (``user_id`` beside ``userId``,
+``object_type``, a method): the SDK would overwrite it, which lets a payload change who
+the user is or which handler answers; here it is dropped (and
+:mod:`skill.alexa.envelope` refuses the model-internal names before any path, the
+SDK's included, sees them). And an Alexa timestamp ("...Z") gets the standard library's
+``datetime.UTC``: dateutil gives the same instant as ``tzutc()``, or as ``tzlocal()`` on
 a machine whose zone is UTC, so the SDK's own result depends on the host.
 """
 
@@ -206,6 +211,9 @@ class ModelCodec(DefaultSerializer):
             for attribute, type_name in model.deserialized_types.items()
         }
         decoder_for = self._decoder
+        # An unknown key may not overwrite what the model has under that name: a declared
+        # attribute ("user_id" beside "userId") or the class's own (object_type, methods).
+        taken = frozenset(model.deserialized_types) | frozenset(dir(model))
 
         def decode_model(payload: Any) -> Any:
             if type(payload) is not dict:
@@ -215,7 +223,8 @@ class ModelCodec(DefaultSerializer):
             for key, value in payload.items():
                 field = fields.get(key)
                 if field is None:
-                    unknown.append(key)
+                    if key not in taken:
+                        unknown.append(key)
                     continue
                 attribute, type_name = field
                 # None, raw objects and strings (most fields) need no decoder call
