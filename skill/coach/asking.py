@@ -105,6 +105,8 @@ def rest_seconds(step: PlanStep, pace: str) -> int:
 def answer(turn: Turn, question: str) -> Response:
     plan, index, current = subject(turn)
     going = in_workout(turn)
+    if question == "which" and not current and named_workout(turn) is None:
+        plan = None  # "which exercise is this?" with none going: none is
     data: dict[str, Any] = {"question": question, "plan": plan, "current": current}
     data.update(back_to=going, index=turn.state.step + 1, step=None, counted=None)
     if plan is not None:

@@ -106,16 +106,16 @@ def change_level(turn: Turn, direction: int) -> Response:
         exercise = step.exercise
     going = in_workout(turn)
     wanted = "easier" if direction < 0 else "harder"
+    said = {"wanted": wanted, "back_to": going, "at_limit": True, "here": False}
+    said.update(way=None, regression=None, counted=None, offer_name=None)
     if exercise is None:
-        return turn.reply("level", turn.state, exercise=None, wanted=wanted, back_to=going)
+        return turn.reply("level", turn.state, exercise=None, **said)
     now = level_of(turn.state, exercise.id)
     index = LEVELS.index(now) + direction
     level = LEVELS[index] if 0 <= index < len(LEVELS) else now
     way = exercise.level(level)
     if level == now or (level != "standard" and way is None):
-        return turn.reply(
-            "level", turn.state, exercise=exercise, wanted=wanted, at_limit=True, back_to=going
-        )
+        return turn.reply("level", turn.state, exercise=exercise, **said)
     state = with_level(turn.state, exercise.id, level)
     remember_level(turn, exercise.id, level)
     here = going is not None and step is not None and step.exercise.id == exercise.id
