@@ -111,7 +111,7 @@ def answer(turn: Turn, question: str) -> Response:
     data.update(back_to=going, index=turn.state.step + 1, step=None, counted=None)
     if plan is not None:
         step = plan.steps[index]
-        counted = set_of(plan, index) or set_of(plan, _last_step_of(plan, index))
+        counted = set_of(plan, index)
         data.update(step=step, exercise=step.exercise, counted=counted)
         data["rest"] = rest_seconds(counted, turn.state.pace) if counted else 0
         after = len(plan.steps) - index - 1 if current else len(plan.steps)
@@ -126,17 +126,6 @@ def answer(turn: Turn, question: str) -> Response:
         state = replace(state, offer=Offer(plan.id))
     data["offer_name"] = plan.name if going is None and plan is not None else None
     return turn.reply("answer", state, **data)
-
-
-def _last_step_of(plan: Plan, index: int) -> int:
-    """The last plan step of the exercise at ``index`` (whose set a cue step leads to)."""
-    here = plan.steps[index]
-    last = index
-    while last + 1 < len(plan.steps) and plan.steps[last + 1].item_number == here.item_number:
-        if plan.steps[last + 1].exercise.id != here.exercise.id:
-            break
-        last += 1
-    return last
 
 
 def explain_exercise(turn: Turn, workout_id: str) -> Response:
