@@ -3,7 +3,8 @@
 Phases: the endpoint under wrk (skill vs bare Flask, verification off and on), the skill
 core in process (per request type, cold start), the packaged Lambda handler's cold start
 against a hello-skill floor, the local runner, and speech input (accuracy clean and in
-noise, false accepts, real-time factor, latency). ``--quick`` runs each
+noise, false accepts, real-time factor, latency), and coaching (what a runner asks and says
+mid-workout, held out from the tests, answered right). ``--quick`` runs each
 phase for a few seconds. The exit status is 1 when any request under load failed (non-2xx
 or a socket error); the throughput and latency targets are reported, not enforced.
 """
@@ -16,12 +17,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import coldstart, endpoint, hearing, inprocess, machine, report
+from bench import coaching, coldstart, endpoint, hearing, inprocess, machine, report
 from bench import runner as runner_bench
 from skill.coach.step_coach import StepCoach
 from skill.settings import PROJECT_DIR
 
-PHASES = ("endpoint", "inprocess", "coldstart", "runner", "hearing")
+PHASES = ("endpoint", "inprocess", "coldstart", "runner", "hearing", "coaching")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -81,6 +82,9 @@ def measure(args: argparse.Namespace) -> report.Results:
     if "hearing" in phases:
         print("bench: speech input (held-out voices and phrasings) ...", file=sys.stderr)
         results.hearing = hearing.run(quick)
+    if "coaching" in phases:
+        print("bench: coaching (held-out mid-workout questions and remarks) ...", file=sys.stderr)
+        results.coaching = coaching.run()
     return results
 
 

@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import coldstart, hearing
+from bench import coaching, coldstart, hearing
 from bench.endpoint import CASES, LoadSettings, WrkResult, median_run
 from bench.inprocess import ColdStart, Timing
 from bench.machine import MachineInfo
@@ -39,6 +39,7 @@ class Results:
     runner: RunnerReport | None
     lambda_cold_start: list[coldstart.Row] | None = None
     hearing: dict[str, object] | None = None  # bench.hearing.run's results
+    coaching: list[coaching.Outcome] | None = None  # bench.coaching.run's outcomes
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -256,6 +257,9 @@ def render(results: Results) -> str:
     if results.hearing:
         lines += ["### Speech input (local runner, `--listen` / `--hear`)", ""]
         lines += [hearing.table(results.hearing), ""]
+    if results.coaching:
+        lines += ["### Coaching (held-out mid-workout questions and remarks)", ""]
+        lines += [coaching.table(results.coaching), ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 

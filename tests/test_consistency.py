@@ -36,6 +36,18 @@ CUSTOM_INTENTS = [
     "ExplainIntent",
     "ListExercisesIntent",
     "ProgressIntent",
+    "PainIntent",
+    "TiredIntent",
+    "EasierIntent",
+    "HarderIntent",
+    "WhichExerciseIntent",
+    "MusclesIntent",
+    "WhyExerciseIntent",
+    "RepsIntent",
+    "HoldIntent",
+    "RestIntent",
+    "RemainingIntent",
+    "AboutExerciseIntent",
 ]
 MAX_RESPONSE_BYTES = 24 * 1024
 # With a screen: the document and its datasource come on top (Alexa's limit is 120 KB).
@@ -189,6 +201,24 @@ def test_every_response_on_every_path_is_valid_alexa_output(swept) -> None:
         if not body.get("shouldEndSession"):
             assert validate_alexa_ssml(body["reprompt"]["outputSpeech"]["ssml"]) == []
     assert len(swept) > 5000
+
+
+def test_what_a_runner_asks_or_says_is_never_the_fallback_in_any_state(swept) -> None:
+    """Pain, tiredness, easier, harder and every question, in every state of the sweep:
+    an answer, not "didn't catch that"; pain always with the safety advice."""
+    asked = {name for name, _ in alexa.COACHING_REQUESTS}
+    answered = 0
+    for where, _, response in swept:
+        name = where.split(" in ", 1)[0]
+        if name not in asked:
+            continue
+        words = alexa.plain(alexa.speech_of(response)).lower()
+        assert "didn't catch that" not in words and "can't help with that" not in words, where
+        assert "something went wrong" not in words, where
+        if name.startswith("pain"):
+            assert "sharp pain" in words and "physiotherapist" in words, where
+        answered += 1
+    assert answered > 5000
 
 
 def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:

@@ -303,3 +303,24 @@ def test_the_finished_screen_shows_the_week_and_the_streak(skill, clock) -> None
     )
     properties = response["response"]["directives"][0]["datasources"]["screen"]["properties"]
     assert properties["stats"] == "3 workouts this week, a 2-day streak"
+
+
+def test_an_easier_way_is_remembered_for_that_person_only(skill) -> None:
+    ann = User(skill, person_id="amzn1.ask.person.ANN")
+    ann.say("StartWorkoutIntent", exercise="clamshells")
+    assert "the easier way" in ann.say("EasierIntent")
+    ann.say("AMAZON.StopIntent")
+    ann.launch()
+    ann.say("AMAZON.NoIntent")
+    ann.say("ProtectKneesIntent")  # in the routine too, the next session counts 8
+    for _ in range(4):
+        ann.say("AMAZON.NextIntent")
+    assert "Eight clamshells on this side" in ann.say("AMAZON.NextIntent")
+    bob = User(skill, person_id="amzn1.ask.person.BOB")
+    bob.say("StartWorkoutIntent", exercise="clamshells")
+    bob.say("AMAZON.NextIntent")
+    assert "Twelve clamshells on this side" in bob.say("AMAZON.NextIntent")
+    one_shot = User(skill, person_id="amzn1.ask.person.ANN")  # no launch: a one-shot
+    one_shot.say("StartWorkoutIntent", exercise="clamshells")
+    one_shot.say("AMAZON.NextIntent")
+    assert "Eight clamshells" in one_shot.say("AMAZON.NextIntent")

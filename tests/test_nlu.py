@@ -100,9 +100,11 @@ def _filled_samples(language: dict[str, Any]):
 def test_every_sample_parses_back_to_its_intent(locale: str) -> None:
     """Each sample, with every slot value, reads as its own intent and value.
 
-    The one exception is a filled sample that is word for word another intent's sample
+    The exceptions are a filled sample that is word for word another intent's sample
     ("{exercise}" filled with the synonym "protect my knees" is ProtectKneesIntent's
-    sample): there either reading is right, and the sample without a slot wins.
+    sample): there either reading is right, and the sample without a slot wins; and one
+    that is word for word another intent's sample filled with the same id ("tell me about
+    {exercise}" and "tell me about {topic}" with Russian push-ups, an exercise and a topic).
     """
     nlu = LocalNLU.for_locale(locale)
     language = _model(locale)
@@ -122,6 +124,12 @@ def test_every_sample_parses_back_to_its_intent(locale: str) -> None:
             continue
         if literal.get(tuple(words_of(text))) == result.intent:
             continue
+        if sorted(got.values()) == sorted(slots.values()) and result.sample:
+            filled = result.sample
+            for name, slot in result.slots.items():
+                filled = filled.replace(f"{{{name}}}", slot.value)
+            if words_of(filled) == words_of(text):
+                continue
         wrong.append(f"{text!r} ({intent}) -> {result.explain()}")
     assert checked > 1000
     assert not wrong, "\n".join(wrong)

@@ -228,6 +228,7 @@ def test_normalise_keeps_valid_parts_and_drops_the_rest() -> None:
         "total_completed": True,
         "admin": True,
         "sounds": "off",
+        "levels": {"clamshell": "easier", "plank": "hardest", "x" * 101: "harder", "bridge": 1},
     }
     assert normalise_record(raw) == {
         "pace": "fast",
@@ -237,6 +238,7 @@ def test_normalise_keeps_valid_parts_and_drops_the_rest() -> None:
             {"kind": "routine", "id": "morning", "completed_at": "2026-11-25T07:00:00+00:00"}
         ],
         "total_completed": 1,
+        "levels": {"clamshell": "easier"},
     }
 
 
@@ -244,6 +246,17 @@ def test_sounds_off_is_remembered() -> None:
     record = progress.set_sounds(progress.new_record(), False)
     assert normalise_record(record)["sounds"] is False
     assert progress.set_sounds(record, True)["sounds"] is True
+
+
+def test_a_level_is_set_changed_and_back_to_standard_forgotten() -> None:
+    record = progress.set_level(progress.new_record(), "clamshell", "easier")
+    record = progress.set_level(record, "forearm_plank", "harder")
+    assert normalise_record(record)["levels"] == {"clamshell": "easier", "forearm_plank": "harder"}
+    assert progress.set_level(record, "clamshell", "standard")["levels"] == {
+        "forearm_plank": "harder"
+    }
+    with pytest.raises(ValueError, match="level must be"):
+        progress.set_level(record, "clamshell", "hardest")
 
 
 @pytest.mark.parametrize("raw", [None, [], "record", 7, {"history": "lots"}, {"pace": ["slow"]}])
@@ -323,7 +336,7 @@ def test_normalise_keeps_every_valid_part(entries, resume) -> None:
 )
 def test_normalise_never_raises_and_is_stable(raw, now) -> None:
     record = normalise_record(raw)
-    assert set(record) == {"pace", "sounds", "resume", "history", "total_completed"}
+    assert set(record) == {"pace", "sounds", "resume", "history", "total_completed", "levels"}
     assert normalise_record(record) == record
     assert json.loads(json.dumps(record)) == record
     assert record["total_completed"] >= len(record["history"])

@@ -46,6 +46,28 @@ class Step(NamedTuple):
         return bool(self.reps or self.hold)
 
 
+class Level(NamedTuple):
+    """A gentler or a harder way of an exercise: a new count for its set, or another exercise.
+
+    ``reps``/``hold`` (with the ``cue`` and ``card`` that say them) replace those of the
+    exercise's last paced step, or make its last step paced when it has none; ``exercise``
+    instead names a regression to do first (regular push-ups before Russian ones), which
+    a routine never swaps in. ``how`` is what the coach says the change is.
+    """
+
+    how: str
+    reps: int = 0
+    hold: int = 0
+    tempo: float = 0.0  # 0: the step's own
+    cue: str = ""
+    card: str = ""
+    exercise: str | None = None
+
+
+# The ways an exercise can be done, gentlest first; "standard" is the catalog's own.
+LEVELS = ("easier", "standard", "harder")
+
+
 class Exercise(NamedTuple):
     id: str
     name: str
@@ -57,6 +79,12 @@ class Exercise(NamedTuple):
     safety_cues: tuple[str, ...] = ()
     prerequisite: str | None = None
     next_offer: str | None = None
+    for_runners: str = ""  # why it helps a runner, in the article's terms
+    easier: Level | None = None
+    harder: Level | None = None
+
+    def level(self, name: str) -> Level | None:
+        return self.easier if name == "easier" else self.harder if name == "harder" else None
 
 
 class RoutineItem(NamedTuple):
@@ -152,12 +180,32 @@ class Catalog:
         for workout_id in (*self.exercises, *self.routines):
             self.plan(workout_id)
 
-    def plan(self, workout_id: str) -> Plan:
-        """The compiled plan of a workout, built on first use and kept."""
-        plan = self._plans.get(workout_id)
+    def plan(self, workout_id: str, levels: Iterable[tuple[str, str]] = ()) -> Plan:
+        """The compiled plan of a workout, built on first use and kept.
+
+        ``levels`` are a person's ``(exercise id, level)`` choices; those of the workout's
+        own exercises give it their gentler or harder sets (a few plans per workout).
+        """
+        used = self._levels_in(workout_id, levels)
+        key = (workout_id, *used) if used else workout_id
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[workout_id] = _compile_plan(self, workout_id)
+            plan = self._plans[key] = _compile_plan(self, workout_id, dict(used))
         return plan
+
+    def _levels_in(
+        self, workout_id: str, levels: Iterable[tuple[str, str]]
+    ) -> tuple[tuple[str, str], ...]:
+        if not levels:
+            return ()
+        if workout_id in self.exercises:
+            members: Iterable[str] = (workout_id,)
+        else:
+            members = (item.exercise for item in self.routines[workout_id].items)
+        chosen = dict(levels)
+        return tuple(
+            sorted((m, chosen[m]) for m in set(members) if chosen.get(m) in ("easier", "harder"))
+        )
 
 
 def _index_names(index: dict[str, str], item_id: str, names: Iterable[str]) -> None:
@@ -181,12 +229,33 @@ def _lookup(index: dict[str, str], spoken: str) -> str | None:
     return index.get(key) or index.get(key.replace(" ", ""))
 
 
-def _compile_plan(catalog: Catalog, workout_id: str) -> Plan:
+def leveled_steps(exercise: Exercise, level: str | None) -> tuple[Step, ...]:
+    """The exercise's steps done its gentler or harder way (unchanged for a regression)."""
+    way = exercise.level(level or "")
+    if way is None or way.exercise is not None:
+        return exercise.steps
+    steps = list(exercise.steps)
+    at = max((i for i, step in enumerate(steps) if step.paced), default=len(steps) - 1)
+    step = steps[at]
+    steps[at] = Step(
+        way.cue or step.cue,
+        way.card or step.card,
+        reps=way.reps if way.reps or way.hold else step.reps,
+        tempo=way.tempo or step.tempo,
+        hold=way.hold if way.reps or way.hold else step.hold,
+        switch_sides=step.switch_sides,
+    )
+    return tuple(steps)
+
+
+def _compile_plan(catalog: Catalog, workout_id: str, levels: dict[str, str] | None = None) -> Plan:
+    levels = levels or {}
     if workout_id in catalog.exercises:
         exercise = catalog.exercises[workout_id]
+        own = leveled_steps(exercise, levels.get(exercise.id))
         steps = tuple(
-            PlanStep(exercise, step, number, len(exercise.steps), first_of_exercise=number == 1)
-            for number, step in enumerate(exercise.steps, start=1)
+            PlanStep(exercise, step, number, len(own), first_of_exercise=number == 1)
+            for number, step in enumerate(own, start=1)
         )
         prerequisite = catalog.exercises.get(exercise.prerequisite or "")
         return Plan(
@@ -203,14 +272,16 @@ def _compile_plan(catalog: Catalog, workout_id: str) -> Plan:
     compiled: list[PlanStep] = []
     for item_number, item in enumerate(routine.items, start=1):
         exercise = catalog.exercises[item.exercise]
-        for number, step in enumerate(exercise.steps, start=1):
+        level = exercise.level(levels.get(exercise.id, ""))
+        leveled = level is not None and level.exercise is None
+        for number, step in enumerate(leveled_steps(exercise, levels.get(exercise.id)), start=1):
             if step.paced:
                 step = Step(
                     step.cue,
                     step.card,
-                    reps=item.reps if step.reps else 0,
+                    reps=(step.reps if leveled else item.reps) if step.reps else 0,
                     tempo=step.tempo,
-                    hold=item.hold or step.hold if step.hold else 0,
+                    hold=(step.hold if leveled else item.hold or step.hold) if step.hold else 0,
                     switch_sides=step.switch_sides,
                 )
             compiled.append(
@@ -253,6 +324,9 @@ def parse_catalog(raw: dict) -> Catalog:
                 safety_cues=tuple(e.get("safety_cues", ())),
                 prerequisite=e.get("prerequisite"),
                 next_offer=e.get("next_offer"),
+                for_runners=e.get("for_runners", ""),
+                easier=Level(**e["easier"]) if "easier" in e else None,
+                harder=Level(**e["harder"]) if "harder" in e else None,
             )
             for e in raw["exercises"]
         }
@@ -307,6 +381,15 @@ def _check(catalog: Catalog) -> None:
         for step in exercise.steps:
             if step.reps < 0 or step.hold < 0 or (step.reps and step.hold) or step.tempo <= 0:
                 raise CatalogError(f"{exercise.id}: a step needs reps or a hold, not both")
+        for way in (exercise.easier, exercise.harder):
+            if way is None:
+                continue
+            if way.exercise is not None and way.exercise not in catalog.exercises:
+                raise CatalogError(f"{exercise.id}: unknown regression {way.exercise}")
+            if way.reps < 0 or way.hold < 0 or (way.reps and way.hold) or way.tempo < 0:
+                raise CatalogError(f"{exercise.id}: a level needs reps or a hold, not both")
+            if (way.reps or way.hold) and not way.cue:
+                raise CatalogError(f"{exercise.id}: a level that changes the count needs a cue")
     for routine in catalog.routines.values():
         for item in routine.items:
             if item.exercise not in catalog.exercises:

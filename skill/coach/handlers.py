@@ -24,7 +24,7 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
 from skill.alexa.envelope import SILENT_REQUEST_TYPES
-from skill.coach import pacing, progress
+from skill.coach import asking, pacing, progress, wellbeing
 from skill.coach.catalog import Catalog
 from skill.coach.events import (
     ForgetFailed,
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 def speak_step(turn: Turn, state: State, notice: str | None = None) -> Response:
     """Coach the state's current step: cue, paced set if any, and the reprompt to go on."""
-    plan = turn.catalog.plan(state.workout or "")
+    plan = turn.catalog.plan(state.workout or "", state.levels)
     state = replace(state, paused=False, finished=False, offer=None)
     step = plan.steps[state.step]
     return turn.reply(
@@ -439,8 +439,10 @@ def on_touch(turn: Turn) -> Response:
 
 
 # The predicates never overlap, so order only sets how soon the SDK finds a handler: the
-# mid-workout controls, asked for most, come first.
+# mid-workout controls, asked for most, come first. The guards are the exception: each
+# answers a case of another intent (yes to "shall we stop?", pain in a slot), so first.
 REQUEST_HANDLERS: list[Handler] = [
+    *(Handler(predicate, decide) for predicate, decide in (*wellbeing.GUARDS, *asking.GUARDS)),
     on_intent("AMAZON.NextIntent", decide=on_next),
     on_intent("AMAZON.RepeatIntent", decide=on_repeat),
     on_intent("AMAZON.PreviousIntent", decide=on_previous),
@@ -467,6 +469,7 @@ REQUEST_HANDLERS: list[Handler] = [
     on_request("AlexaSkillEvent.SkillEnabled", on_skill_enabled),
     on_request("System.ExceptionEncountered", on_exception_encountered),
     on_request("Alexa.Presentation.APL.RuntimeError", on_apl_runtime_error),
+    *(on_intent(name, decide=d) for name, d in {**wellbeing.INTENTS, **asking.INTENTS}.items()),
 ]
 
 # Intent names the handlers answer; a consistency test checks them against every model.

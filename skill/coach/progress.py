@@ -6,7 +6,8 @@ The record lives in the user's persistent attributes as plain JSON::
      "resume": {"kind": "exercise", "id": "russian_pushups", "step": 2,
                 "saved_at": "2026-11-25T07:00:00+00:00"} | None,
      "history": [{"kind": "routine", "id": "morning", "completed_at": "..."}, ...],
-     "total_completed": 57}
+     "total_completed": 57,
+     "levels": {"clamshell": "easier"}}
 
 Everything here is a pure function of its arguments: the clock and the user's time zone
 are passed in, so the calendar arithmetic (streaks, ISO weeks, day boundaries in the
@@ -72,6 +73,12 @@ class ProgressSummary(NamedTuple):
     total: int  # completions ever recorded
 
 
+# A person's gentler or harder way of an exercise ("make it easier"); standard is absent.
+LEVELS = ("easier", "harder")
+# Exercises a record keeps a level for (a catalog has about ten).
+MAX_LEVELS = 50
+
+
 def new_record() -> Record:
     return {
         "pace": DEFAULT_PACE,
@@ -79,6 +86,7 @@ def new_record() -> Record:
         "resume": None,
         "history": [],
         "total_completed": 0,
+        "levels": {},
     }
 
 
@@ -98,6 +106,10 @@ def normalise_record(raw: object) -> Record:
         record["history"] = [entry for entry in entries if entry is not None][-HISTORY_LIMIT:]
     total = raw.get("total_completed")
     record["total_completed"] = max(total if _is_count(total) else 0, len(record["history"]))
+    levels = raw.get("levels")
+    if isinstance(levels, dict):
+        kept = [(k, v) for k, v in levels.items() if _is_workout_id(k) and v in LEVELS]
+        record["levels"] = dict(kept[:MAX_LEVELS])
     return record
 
 
@@ -144,6 +156,20 @@ def set_sounds(record: object, on: bool) -> Record:
     """The record with earcons on or off ("sounds off", "no beeps")."""
     new = normalise_record(record)
     new["sounds"] = bool(on)
+    return new
+
+
+def set_level(record: object, exercise_id: str, level: str) -> Record:
+    """The record with a person's way of an exercise: "easier", "harder" or "standard"."""
+    if level not in (*LEVELS, "standard"):
+        raise ValueError(f"level must be one of {LEVELS} or standard, not {level!r}")
+    if not _is_workout_id(exercise_id):
+        raise ValueError(f"not an exercise id: {exercise_id!r}")
+    new = normalise_record(record)
+    levels = {k: v for k, v in new["levels"].items() if k != exercise_id}
+    if level != "standard":
+        levels[exercise_id] = level
+    new["levels"] = dict(list(levels.items())[-MAX_LEVELS:])
     return new
 
 

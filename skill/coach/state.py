@@ -17,6 +17,8 @@ from skill.coach.pacing import DEFAULT_PACE, PACES
 STATE_VERSION = 1
 # The longest screen token kept: Alexa allows a hundred characters; ours are far shorter.
 MAX_TOKEN_LENGTH = 100
+# What a pending yes/no may be about besides an offer (State.question).
+QUESTIONS = ("pain",)
 
 
 class Offer(NamedTuple):
@@ -39,6 +41,10 @@ class State:
     safety_said: bool = False
     screen: str | None = None  # the token of the screen the device shows, if it has one
     extras: dict[str, Any] = field(default_factory=dict)
+    # (exercise id, "easier" or "harder") a person chose, sorted; loaded from their record
+    levels: tuple[tuple[str, str], ...] = ()
+    # What a yes or no answers besides an offer, for one turn: "pain" (yes: stop for today)
+    question: str | None = None
 
     def to_attributes(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {
@@ -63,6 +69,10 @@ class State:
                 "step": self.offer.step,
                 "resume": self.offer.resume,
             }
+        if self.levels:
+            attributes["levels"] = dict(self.levels)
+        if self.question is not None:
+            attributes["question"] = self.question
         return attributes
 
     def at(self, workout: str, step: int) -> State:
@@ -129,4 +139,15 @@ def _parse(attributes: object, catalog: Catalog) -> State:
         if not 0 <= offer_step < len(catalog.plan(offer_id).steps):
             raise ValueError("offer step out of range")
         fields["offer"] = Offer(offer_id, offer_step, resume)
+    levels = attributes.get("levels", {})
+    if not isinstance(levels, dict) or not all(
+        exercise in catalog.exercises and level in ("easier", "harder")
+        for exercise, level in levels.items()
+    ):
+        raise ValueError("levels")
+    fields["levels"] = tuple(sorted(levels.items()))
+    question = attributes.get("question")
+    if question not in (None, *QUESTIONS):
+        raise ValueError("question")
+    fields["question"] = question
     return State(**fields)

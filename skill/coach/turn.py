@@ -60,6 +60,10 @@ class Turn:
         in_session = envelope.session is not None
         attributes = handler_input.attributes_manager.session_attributes if in_session else None
         self.state, self.tampered = parse_state(attributes, catalog)
+        # A pending yes/no question lasts one turn: what answers it reads ``question``,
+        # and whatever else is said leaves it behind.
+        self.question = self.state.question
+        self.state = replace(self.state, question=None)
         self.has_screen = in_session and screen.has_screen(envelope)
         # Whose record this request reads and writes: a recognised voice, or the account.
         user_id, person_id = user_id_of(envelope), person_id_of(envelope)
@@ -70,7 +74,8 @@ class Turn:
     # --- state helpers -------------------------------------------------------------
     @property
     def plan(self) -> Plan | None:
-        return self.catalog.plan(self.state.workout) if self.state.workout else None
+        state = self.state
+        return self.catalog.plan(state.workout, state.levels) if state.workout else None
 
     def slot(self, name: str) -> tuple[str | None, str | None]:
         """``(resolved id, spoken value)`` of a slot; the id is None when nothing matched."""
@@ -227,6 +232,12 @@ class LoadTurn(AbstractRequestInterceptor):
 
     def process(self, handler_input: HandlerInput) -> None:
         turn = Turn(handler_input, self.catalog, self.renderer, self.store, self.clock)
+        session = handler_input.request_envelope.session
+        if session is not None and session.new and turn.store is not None and turn.user_known:
+            # A person's easier or harder ways ride in the session from its first request.
+            levels = turn.record()["levels"]
+            known = sorted((k, v) for k, v in levels.items() if k in self.catalog.exercises)
+            turn.state = turn.next_state = replace(turn.state, levels=tuple(known))
         handler_input.attributes_manager.request_attributes[STATE_KEY] = turn
 
 

@@ -138,6 +138,20 @@ def sweep_states() -> list[dict]:
                         "offer": {"id": workout, "step": step},
                     }
                 )
+    # At the question after pain ("shall we stop for today?"), with easier and harder ways.
+    levels = {"clamshell": "easier", "glute_bridge": "harder", "russian_pushups": "easier"}
+    for workout in ("protect_knees", "russian_pushups"):
+        for step in range(len(catalog.plan(workout).steps)):
+            states.append(
+                {
+                    "v": 1,
+                    "pace": "normal",
+                    "safety_said": True,
+                    "workout": {"id": workout, "step": step, "paused": True, "finished": False},
+                    "levels": levels,
+                    "question": "pain",
+                }
+            )
     return states
 
 
@@ -163,7 +177,30 @@ def sweep_requests() -> list[tuple[str, dict]]:
         ("pace", _ask("SetPaceIntent", pace="faster")),
         ("pace!", _ask("SetPaceIntent", pace="sideways")),
         *[(name, _ask(f"AMAZON.{name}Intent")) for name in builtins],
+        *COACHING_REQUESTS,
     ]
+
+
+# What a runner asks and says mid-workout (issue 23): never the fallback, in any state.
+COACHING_REQUESTS = [
+    ("pain", _ask("PainIntent", part="knees")),
+    ("pain?", _ask("PainIntent")),
+    ("pain in a slot", _ask("StartWorkoutIntent", exercise="my back hurts")),
+    ("tired", _ask("TiredIntent")),
+    ("easier", _ask("EasierIntent")),
+    ("harder", _ask("HarderIntent", exercise="russian push ups")),
+    ("harder!", _ask("HarderIntent", exercise="yoga")),
+    ("which", _ask("WhichExerciseIntent")),
+    ("muscles", _ask("MusclesIntent", exercise="clamshells")),
+    ("why", _ask("WhyExerciseIntent")),
+    ("reps", _ask("RepsIntent")),
+    ("hold", _ask("HoldIntent", exercise="plank")),
+    ("rest", _ask("RestIntent")),
+    ("remaining", _ask("RemainingIntent")),
+    ("about", _ask("AboutExerciseIntent", exercise="knee routine")),
+    ("about!", _ask("AboutExerciseIntent", exercise="yoga")),
+    ("explain an exercise", _ask("ExplainIntent", topic="donkey kicks")),
+]
 
 
 def sweep() -> Iterator[tuple[str, dict]]:
