@@ -30,6 +30,17 @@ log = logging.getLogger("skill.coach.handlers")
 
 STATE_KEY = "step_coach_turn"
 Clock = Callable[[], datetime]
+# A request this close to a counted set's estimated end (seconds) finds the set done:
+# Alexa's timestamps are whole seconds, and the speech starts a second or so after them.
+SET_END_SLACK_S = 2
+
+
+def request_seconds(request: object) -> int | None:
+    """The request's timestamp in epoch seconds (None if it has none we can read)."""
+    stamp = getattr(request, "timestamp", None)
+    if not isinstance(stamp, datetime) or stamp.tzinfo is None:
+        return None
+    return int(stamp.timestamp())
 
 
 def utc_now() -> datetime:
@@ -60,6 +71,11 @@ class Turn:
         in_session = envelope.session is not None
         attributes = handler_input.attributes_manager.session_attributes if in_session else None
         self.state, self.tampered = parse_state(attributes, catalog)
+        self.now_s = request_seconds(envelope.request)
+        if self.state.set_ends:
+            # The first request after a counted set tells whether it ran to its end.
+            cut = self.now_s is not None and self.now_s < self.state.set_ends - SET_END_SLACK_S
+            self.state = replace(self.state, set_ends=0, set_cut=cut)
         self.has_screen = in_session and screen.has_screen(envelope)
         # Whose record this request reads and writes: a recognised voice, or the account.
         user_id, person_id = user_id_of(envelope), person_id_of(envelope)
@@ -129,11 +145,23 @@ class Turn:
             self.saved_progress = False
 
     def remember_place(self) -> None:
-        """Store where an unfinished workout stopped, so the next launch can offer it."""
-        plan = self.plan
-        if plan is not None and not self.state.finished:
-            kind, step, now = plan.kind, self.state.step, self.clock()
-            self.update(lambda raw: progress.set_resume_point(raw, kind, plan.id, step, now))
+        """Store where the next state's unfinished workout stands, so the next launch can
+        offer it: once per change of place, so a timeout, an error or a closed runner
+        loses nothing, and no write at all when the place is the one already stored.
+        """
+        state = self.next_state
+        place = state.place
+        if place is None:
+            self.next_state = replace(state, saved=False)
+            return
+        if self.state.saved and place == self.state.place:
+            self.next_state = replace(state, saved=True)
+            return
+        workout_id, step = place
+        kind, now = self.catalog.plan(workout_id).kind, self.clock()
+        self.update(lambda raw: progress.set_resume_point(raw, kind, workout_id, step, now))
+        stored = self.saved_progress and self.store is not None and self.user_known
+        self.next_state = replace(state, saved=stored)
 
     # --- response -----------------------------------------------------------------
     def reply(
@@ -152,6 +180,7 @@ class Turn:
         the other waits for a spoken answer.
         """
         self.next_state = state or self.state
+        self.remember_place()
         data.setdefault("tampered", self.tampered)
         data.setdefault("saved_progress", self.saved_progress)
         data.setdefault("safety", self.catalog.safety)

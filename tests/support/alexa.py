@@ -162,6 +162,10 @@ def sweep_requests() -> list[tuple[str, dict]]:
         ("progress", _ask("ProgressIntent")),
         ("pace", _ask("SetPaceIntent", pace="faster")),
         ("pace!", _ask("SetPaceIntent", pace="sideways")),
+        ("skip", _ask("SkipIntent")),
+        ("skip to", _ask("SkipIntent", exercise="donkey kicks")),
+        ("skip to?", _ask("SkipIntent", exercise="russian push ups")),
+        ("skip to!", _ask("SkipIntent", exercise="yoga")),
         *[(name, _ask(f"AMAZON.{name}Intent")) for name in builtins],
     ]
 
