@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any
 
 import pytest
@@ -110,6 +111,32 @@ def test_menu_choices_start_workouts_and_explain_topics(coach) -> None:
     explained = touch(coach, menu, "explain", "why_glutes")
     assert explained["sessionAttributes"]["screen"].endswith(".explanation")
     assert screen_of(explained)["title"] == explained["response"]["card"]["title"]
+
+
+def test_the_menu_lists_each_workout_once(coach) -> None:
+    """A topic about a listed workout (Russian push-ups) is not its second entry."""
+    menu = coach.handle(alexa.envelope(intent="AMAZON.NavigateHomeIntent", screen=True))
+    choices = screen_of(menu)["choices"]
+    names = [re.sub(r"^start ", "", c["label"].lower()) for c in choices]
+    assert len(names) == len(set(names)), names
+    assert len({c["target"] for c in choices}) == len(choices)
+    assert "start russian push-ups" in [c["label"].lower() for c in choices]
+
+
+@pytest.mark.parametrize("action", ["pause", "next", "previous", "repeat", "resume", "help"])
+def test_a_button_the_screen_does_not_have_says_so(coach, action: str) -> None:
+    """The finished screen has start over and menu: its other actions aren't there to tap."""
+    shown = start(coach, screen=True)
+    for _ in range(2):
+        shown = touch(coach, shown, "next")
+    assert shown["sessionAttributes"]["screen"].endswith(".finished")
+    hinted = touch(coach, shown, action)
+    words = alexa.plain(alexa.speech_of(hinted))
+    label = {"previous": "Back"}.get(action, action.capitalize())
+    assert words.startswith(f"There's no {label} button on this screen."), words
+    assert "You've finished forearm planks." in words
+    assert "haven't started" not in words
+    assert not moved(hinted["sessionAttributes"], shown["sessionAttributes"])
 
 
 @pytest.mark.parametrize(
