@@ -6,23 +6,27 @@ counted set again that the user already did.
 
 Whether a counted set was finished or interrupted. On Alexa a paced step is one long
 SSML response, and Alexa tells a skill neither when its speech ended nor where a barge-in
-("Alexa, pause") cut it: speech has no playback offset. What a skill does get is each
-request's timestamp. So when a paced step is spoken, the state keeps when its counted
-part is due to end (``State.set_ends``: the request's time plus the speech's estimated
-length up to the last beat, pauses exact, words estimated as the screen's countdown
-estimates them), and the first request after it decides, once: arriving before that
-moment (less :data:`~skill.coach.turn.SET_END_SLACK_S`), it cut the set short
-(``State.set_cut``); arriving later, the set was done, whatever the request is. Then:
+cut it: speech has no playback offset. What a skill gets is each request's timestamp and
+its meaning. So when a paced step is spoken, the state keeps when its counted part is due
+to end (``State.set_ends``: the request's time plus the speech's estimated length up to
+the last beat, pauses exact, words estimated as the screen's countdown estimates them),
+and the first request after it decides, once (``Turn.mid_set``):
 
-- "resume", "yes" after a pause or a question, and a pace change return to the same
-  step; a set that was done is not counted again (the coach says where we are and that
-  "next" goes on, "repeat" does it again), and a set that was cut short starts again
-  from its beginning, and the coach says so.
+- A pause ("Alexa, pause", "wait", the screen's Pause, or "no" mid-workout) that arrives
+  before that moment (less :data:`~skill.coach.turn.SET_END_SLACK_S`), or without a
+  timestamp we can read, cut the set short (``State.set_cut``): "resume" starts the set
+  again from its beginning and says so.
+- Anything else finds the set done: a question, "slower", "help", and a pause that comes
+  after the set's end. A question or a pace change asked mid-set cuts the speech too, but
+  whoever asks what a move works, or for a slower count, has been doing the set and would
+  rather not be made to start it over: the coach says where we are, and that "repeat"
+  does the set again and "next" goes on.
 - "repeat" always runs the step again: that is what it asks for.
-- A request without a timestamp we can read counts the set as done.
+- Stopping (stop, a timeout) keeps the step as the resume point; a later resume runs it.
 
-The local runner keeps the same rule: it sends real timestamps and speaks each response
-before the next turn, so a turn typed after the speech finds the set done.
+The local runner gets the same answers: a typed or muted turn comes at once, as a
+barge-in does, and only a pause then cuts the set short; a runner playing the speech sends
+the next turn after it, with its real time.
 """
 
 from __future__ import annotations
@@ -194,7 +198,7 @@ def on_pause(turn: Turn) -> Response:
     plan = turn.plan
     if plan is None or turn.state.finished:
         return not_under_way(turn)
-    state = replace(turn.state, paused=True)
+    state = replace(turn.state, paused=True, set_cut=turn.state.set_cut or turn.mid_set)
     return turn.reply("paused", state, plan=plan, index=state.step + 1, count=len(plan.steps))
 
 

@@ -72,10 +72,13 @@ class Turn:
         attributes = handler_input.attributes_manager.session_attributes if in_session else None
         self.state, self.tampered = parse_state(attributes, catalog)
         self.now_s = request_seconds(envelope.request)
+        # Whether this request came while the last response's counted set was still being
+        # spoken (a barge-in); only the first request after the set can tell.
+        self.mid_set = False
         if self.state.set_ends:
-            # The first request after a counted set tells whether it ran to its end.
-            cut = self.now_s is not None and self.now_s < self.state.set_ends - SET_END_SLACK_S
-            self.state = replace(self.state, set_ends=0, set_cut=cut)
+            ends = self.state.set_ends - SET_END_SLACK_S
+            self.mid_set = self.now_s is None or self.now_s < ends
+            self.state = replace(self.state, set_ends=0)
         self.has_screen = in_session and screen.has_screen(envelope)
         # Whose record this request reads and writes: a recognised voice, or the account.
         user_id, person_id = user_id_of(envelope), person_id_of(envelope)

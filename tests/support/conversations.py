@@ -42,14 +42,27 @@ def has_screens(turns: list[dict]) -> bool:
     return any("screen" in turn for turn in turns)
 
 
+class TurnClock:
+    """When each turn of a flow comes: at once, or (``after = "speech"``) once the last
+    response's speech has been heard, plus a moment to answer.
+    """
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def at(self, turn: dict, last: dict | None) -> datetime:
+        if turn.get("after") == "speech" and last is not None:
+            heard = estimated_speech_ms(alexa.speech_of(last))
+            self.now += timedelta(milliseconds=heard) + timedelta(seconds=2)
+        return self.now
+
+
 def run_flow(coach, turns: list[dict], device: str = "voice") -> list[dict]:
     attributes: dict = {}
     responses: list[dict] = []
-    now = datetime.now(UTC).replace(microsecond=0)
+    clock = TurnClock()
     for number, turn in enumerate(turns, start=1):
-        if turn.get("after") == "speech":
-            now += timedelta(milliseconds=estimated_speech_ms(alexa.speech_of(responses[-1])))
-            now += timedelta(seconds=2)
+        now = clock.at(turn, responses[-1] if responses else None)
         if device == "touch" and "touch" in turn:
             request = alexa.touch(press(turn["touch"], responses[-1]), attributes, timestamp=now)
         else:
