@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from skill import settings
 from skill.serve.app import create_app, settings_from_environment
 from tests.support import alexa
-from tests.support.conversations import FLOWS, check_turn, load
+from tests.support.conversations import FLOWS, TurnClock, check_turn, load
 from tests.support.signing import TestAlexaSigner
 
 
@@ -50,10 +50,13 @@ def test_a_launch_over_http(client) -> None:
 @pytest.mark.parametrize("flow", FLOWS, ids=[path.stem for path in FLOWS])
 def test_conversations_over_http(client, flow) -> None:
     attributes: dict = {}
+    clock, last = TurnClock(), None
     for number, turn in enumerate(load(flow), start=1):
-        answer = post(client, alexa.turn_request(turn, attributes, new=number == 1))
+        when = clock.at(turn, last)
+        answer = post(client, alexa.turn_request(turn, attributes, new=number == 1, timestamp=when))
         assert answer.status_code == 200
         check_turn(number, turn, answer.json)
+        last = answer.json
         attributes = answer.json.get("sessionAttributes") or {}
 
 
@@ -339,16 +342,19 @@ def test_conversations_against_live_gunicorn(live_endpoint, flow) -> None:
     import requests
 
     attributes: dict = {}
+    clock, last = TurnClock(), None
     with requests.Session() as http:
         for number, turn in enumerate(load(flow), start=1):
+            when = clock.at(turn, last)
             answer = http.post(
                 live_endpoint,
-                json=alexa.turn_request(turn, attributes, new=number == 1),
+                json=alexa.turn_request(turn, attributes, new=number == 1, timestamp=when),
                 timeout=10,
             )
             assert answer.status_code == 200
             check_turn(number, turn, answer.json())
-            attributes = answer.json().get("sessionAttributes") or {}
+            last = answer.json()
+            attributes = last.get("sessionAttributes") or {}
 
 
 def test_live_gunicorn_refuses_bad_input_with_json(live_endpoint) -> None:

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from skill.alexa.ssml_rules import validate_alexa_ssml
-from skill.coach import handlers
+from skill.coach import handlers, screen
 from skill.coach.catalog import default_catalog
 from skill.coach.interaction_model import build_model, model_path, render_model
 from skill.coach.language import language_data, language_of
@@ -221,6 +221,16 @@ def test_what_a_runner_asks_or_says_is_never_the_fallback_in_any_state(swept) ->
     assert answered > 5000
 
 
+def test_no_request_of_the_sweep_is_answered_as_a_fallback_or_an_error(swept) -> None:
+    """Only a FallbackIntent gets the fallback's words; nothing gets the error apology."""
+    fallback = ("didn't catch that", "can't help with that")
+    for where, request, response in swept:
+        words = alexa.plain(response["response"].get("outputSpeech", {}).get("ssml", ""))
+        assert "something went wrong" not in words, where
+        if request["request"].get("intent", {}).get("name") != "AMAZON.FallbackIntent":
+            assert not any(phrase in words for phrase in fallback), where
+
+
 def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
     """The sweep again on an Echo Show: one RenderDocument whenever the session stays open,
     whose bindings all resolve. Cheaper than the voice sweep: one pace (the others change
@@ -243,6 +253,8 @@ def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
             assert len(json.dumps(response).encode()) < MAX_SCREEN_RESPONSE_BYTES, name
             properties = shown[0]["datasources"]["screen"]["properties"] if shown else {}
             for target in [*properties.get("buttons", []), *properties.get("choices", [])]:
+                # A screen's touch targets are the actions its kind takes (the rest get a hint).
+                assert target["action"] in screen.ACTIONS[screen.kind_of(properties["token"])]
                 # Every touch target is one the skill answers, with an id it knows.
                 if target["action"] == "start":
                     assert catalog.is_workout(target["target"]), target

@@ -121,7 +121,7 @@ def test_no_starts_fresh_and_forgets_the_place(skill) -> None:
     user.say("ProtectKneesIntent")
     user.say("AMAZON.NextIntent")
     user.say("AMAZON.CancelIntent")
-    assert "step 2 of 15" in user.launch()
+    assert "step 2 of 3 of glute bridges, exercise 1 of 5" in user.launch()
     assert "start fresh" in user.say("AMAZON.NoIntent")
     assert "Last time" not in user.launch()
 
@@ -324,3 +324,64 @@ def test_an_easier_way_is_remembered_for_that_person_only(skill) -> None:
     one_shot.say("StartWorkoutIntent", exercise="clamshells")
     one_shot.say("AMAZON.NextIntent")
     assert "Eight clamshells" in one_shot.say("AMAZON.NextIntent")
+
+
+class CountingStore:
+    """The store, counting the writes the skill makes through it."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.writes = 0
+
+    def update_attributes(self, envelope, mutate):
+        self.writes += 1
+        return self.store.update_attributes(envelope, mutate)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
+def test_a_session_that_just_stops_answering_loses_nothing(skill) -> None:
+    """No stop, no SessionEndedRequest: the place was saved when it changed."""
+    user = User(skill)
+    user.say("ProtectKneesIntent")
+    user.say("AMAZON.NextIntent")
+    user.say("AMAZON.NextIntent")
+    speech = user.launch()
+    assert speech.startswith(("Welcome back", "Good to hear from you again", "Hello again"))
+    assert "Last time you were on step 3 of 3 of glute bridges, exercise 1 of 5" in speech
+    resumed = user.say("AMAZON.YesIntent")
+    assert "Picking up the knee protection routine" in resumed
+    assert "Exercise 1 of 5: glute bridges. Step 3 of 3." in resumed
+
+
+def test_one_write_per_change_of_place_and_none_without_one(store, clock) -> None:
+    counting = CountingStore(store)
+    skill = StepCoach(
+        renderer=SpeechRenderer(rng=random.Random(1)), persistence_adapter=counting, clock=clock
+    )
+    user = User(skill)
+    user.launch()
+    assert counting.writes == 0
+    user.say("StartWorkoutIntent", exercise="clamshells")
+    assert counting.writes == 1
+    for intent in ("AMAZON.RepeatIntent", "AMAZON.PauseIntent", "AMAZON.HelpIntent"):
+        user.say(intent)
+    assert counting.writes == 1  # the same place: nothing to write
+    user.say("AMAZON.NextIntent")
+    user.say("AMAZON.PreviousIntent")
+    assert counting.writes == 3
+    user.say("AMAZON.StopIntent")
+    user.event("SessionEndedRequest")
+    assert counting.writes == 3
+    assert "step 1 of 3 of clamshells" in user.launch()
+
+
+def test_skipping_within_a_routine_still_records_the_routine(skill) -> None:
+    user = User(skill)
+    user.say("ProtectKneesIntent")
+    assert "Exercise 2 of 5: clamshells" in user.say("SkipIntent")
+    assert "Exercise 5 of 5: donkey kicks" in user.say("SkipIntent", exercise="donkey kicks")
+    assert "You finished the knee protection routine" in user.say("SkipIntent")
+    assert "the knee protection routine" in user.say("ProgressIntent")
+    assert "Last time" not in user.launch()

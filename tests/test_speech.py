@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import random
 import re
 
@@ -70,3 +71,31 @@ def test_the_cache_stays_bounded_for_callers_that_pass_fresh_lists() -> None:
     outputs = {str(paced(list(items))) for _ in range(100)}
     assert len(paced.cache) <= 8
     assert outputs == {str(speech.globals["lib"].beats(items, v)) for v in range(5)}
+
+
+def test_the_hint_after_a_step_is_full_at_first_then_short_and_varied() -> None:
+    """Amazon's design guide: adapt prompts as the user learns them, and vary them."""
+    lib = SpeechRenderer(rng=random.Random(5)).library("en-US", "lib")
+    hints = [
+        html.unescape(re.sub(r"<[^>]+>", "", str(lib.navigation(n)))).strip() for n in range(9)
+    ]
+    full = "Say next when you're ready, repeat to hear it again, or go back."
+    assert hints[:2] == [full, full]
+    short = hints[2:]
+    assert full not in short and all(len(hint) < len(full) for hint in short)
+    assert len(set(short)) >= 4
+    assert all(a != b for a, b in itertools.pairwise(short))  # never twice running
+    again = SpeechRenderer(rng=random.Random(99)).library("en-US", "lib")
+    assert [html.unescape(re.sub(r"<[^>]+>", "", str(again.navigation(n)))).strip()
+            for n in range(9)] == hints  # fmt: skip
+
+
+def test_a_hold_is_timed_by_its_paced_part_and_no_cue_says_its_length() -> None:
+    """ "Hold for 30 seconds, starting now" comes from the data; a cue repeating it (in
+    words that a routine's own hold would contradict) would say it twice.
+    """
+    catalog = default_catalog()
+    for exercise in catalog.exercises.values():
+        for step in exercise.steps:
+            if step.hold:
+                assert not re.search(r"\bseconds?\b", step.cue), (exercise.id, step.cue)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from ask_sdk_core.dispatch_components import (
     AbstractExceptionHandler,
@@ -24,7 +23,7 @@ from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
 from skill.alexa.envelope import SILENT_REQUEST_TYPES
-from skill.coach import asking, pacing, progress, wellbeing
+from skill.coach import asking, progress, screen, wellbeing
 from skill.coach.catalog import Catalog
 from skill.coach.events import (
     ForgetFailed,
@@ -34,63 +33,25 @@ from skill.coach.events import (
     on_skill_enabled,
 )
 from skill.coach.language import language_of, slot_value_id
+from skill.coach.navigation import (
+    default_offer,
+    menu,
+    on_next,
+    on_pause,
+    on_previous,
+    on_repeat,
+    on_resume,
+    on_set_pace,
+    on_skip,
+    on_start_over,
+    start_workout,
+    stored_resume,
+)
 from skill.coach.speech import SpeechRenderer
-from skill.coach.state import Offer, State
+from skill.coach.state import Offer
 from skill.coach.turn import STATE_KEY, Turn, echo, turn_of
 
 log = logging.getLogger(__name__)
-
-
-def speak_step(turn: Turn, state: State, notice: str | None = None) -> Response:
-    """Coach the state's current step: cue, paced set if any, and the reprompt to go on."""
-    plan = turn.catalog.plan(state.workout or "", state.levels)
-    state = replace(state, paused=False, finished=False, offer=None)
-    step = plan.steps[state.step]
-    return turn.reply(
-        "step",
-        state,
-        plan=plan,
-        step=step,
-        index=state.step + 1,
-        count=len(plan.steps),
-        beats=pacing.script(step, state.pace, state.sounds),
-        pace=state.pace,
-        notice=notice,
-    )
-
-
-def start_workout(
-    turn: Turn, workout_id: str, step: int = 0, notice: str | None = None
-) -> Response:
-    return speak_step(turn, turn.state.at(workout_id, step), notice)
-
-
-def finish_workout(turn: Turn) -> Response:
-    plan = turn.plan
-    assert plan is not None
-    if not turn.state.finished:
-        now = turn.clock()
-        turn.update(lambda raw: progress.record_completion(raw, plan.kind, plan.id, now))
-    offer = Offer(plan.next_offer) if plan.next_offer else None
-    state = replace(turn.state, finished=True, paused=False, offer=offer)
-    return turn.reply(
-        "finished",
-        state,
-        plan=plan,
-        sounds=state.sounds,
-        offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
-    )
-
-
-def default_offer(turn: Turn) -> Offer | None:
-    """What the coach offers when no workout is going, as the content says."""
-    offer = turn.catalog.default_offer
-    return Offer(offer) if offer else None
-
-
-def menu(turn: Turn, key: str = "menu", **data: Any) -> Response:
-    state = replace(turn.state.home(), offer=default_offer(turn))
-    return turn.reply(key, state, **data)
 
 
 # --- handler plumbing -------------------------------------------------------------------
@@ -135,17 +96,6 @@ def on_request(request_type: str, decide: Decide) -> Handler:
 
 
 # --- decisions ----------------------------------------------------------------------------
-def stored_resume(turn: Turn) -> Offer | None:
-    """The stored resume point as an offer, if it still names a step of a known workout."""
-    point = progress.resume_point(turn.record())
-    if point is None or not turn.catalog.is_workout(point.id):
-        return None
-    plan = turn.catalog.plan(point.id)
-    if plan.kind != point.kind or point.step >= len(plan.steps):
-        return None
-    return Offer(point.id, point.step, resume=True)
-
-
 def on_launch(turn: Turn) -> Response:
     said = turn.state.safety_said
     record = turn.record()
@@ -160,7 +110,9 @@ def on_launch(turn: Turn) -> Response:
     resume_data = None
     if resume is not None:
         plan = turn.catalog.plan(resume.workout)
-        resume_data = {"name": plan.name, "index": resume.step + 1, "count": len(plan.steps)}
+        resume_data = {
+            "name": plan.name, "index": resume.step + 1, "count": len(plan.steps), "plan": plan,
+        }  # fmt: skip
     returning = bool(record["history"] or resume)
     return turn.reply("launch", state, say_safety=not said, resume=resume_data, returning=returning)
 
@@ -219,73 +171,6 @@ def on_list(turn: Turn) -> Response:
     return turn.reply("list", turn.state, catalog=turn.catalog)
 
 
-def on_next(turn: Turn) -> Response:
-    plan = turn.plan
-    if plan is None:
-        return menu(turn, "no_workout")
-    if turn.state.finished:
-        return turn.reply("already_finished", turn.state, plan=plan)
-    if turn.state.step + 1 >= len(plan.steps):
-        return finish_workout(turn)
-    return speak_step(turn, replace(turn.state, step=turn.state.step + 1))
-
-
-def on_previous(turn: Turn) -> Response:
-    if turn.plan is None:
-        return menu(turn, "no_workout")
-    if turn.state.finished:
-        return speak_step(turn, turn.state)
-    if turn.state.step == 0:
-        return speak_step(turn, turn.state, notice="first")
-    return speak_step(turn, replace(turn.state, step=turn.state.step - 1))
-
-
-def on_repeat(turn: Turn) -> Response:
-    if turn.plan is None:
-        return menu(turn, "no_workout")
-    if turn.state.finished:
-        return finish_workout(turn)
-    return speak_step(turn, turn.state)
-
-
-def on_start_over(turn: Turn) -> Response:
-    if turn.plan is None:
-        return menu(turn, "no_workout")
-    return speak_step(turn, replace(turn.state, step=0), notice="start_over")
-
-
-def on_pause(turn: Turn) -> Response:
-    plan = turn.plan
-    if plan is None or turn.state.finished:
-        return menu(turn, "no_workout")
-    state = replace(turn.state, paused=True)
-    turn.remember_place()
-    return turn.reply("paused", state, plan=plan, index=state.step + 1, count=len(plan.steps))
-
-
-def on_resume(turn: Turn) -> Response:
-    if turn.plan is None or turn.state.finished:
-        offer = turn.state.offer if turn.state.offer and turn.state.offer.resume else None
-        offer = offer or stored_resume(turn)
-        if offer is not None:
-            return start_workout(turn, offer.workout, offer.step, "resumed")
-        return menu(turn, "no_workout")
-    return speak_step(turn, turn.state, notice="resumed")
-
-
-def on_set_pace(turn: Turn) -> Response:
-    pace_id, spoken = turn.slot("pace")
-    if pace_id is None and spoken:
-        pace_id = slot_value_id("PACE", spoken, language_of(turn.locale))
-    if pace_id not in pacing.PACES:
-        return turn.reply("unknown_pace", turn.state, value=echo(spoken or ""))
-    state = replace(turn.state, pace=pace_id)
-    turn.update(lambda raw: progress.set_pace(raw, pace_id))
-    if state.workout and not state.finished:
-        return speak_step(turn, state, notice="pace")
-    return turn.reply("pace_set", state, pace=pace_id)
-
-
 def on_set_sounds(turn: Turn) -> Response:
     """ "Sounds off", "no beeps", "sounds on": remembered for the user."""
     setting, spoken = turn.slot("setting")
@@ -324,7 +209,6 @@ def on_help(turn: Turn) -> Response:
 
 
 def on_stop(turn: Turn) -> Response:
-    turn.remember_place()
     return turn.reply(
         "goodbye", turn.state, end_session=True, plan=turn.plan, index=turn.state.step + 1
     )
@@ -386,8 +270,11 @@ def on_session_ended(turn: Turn) -> Response:
     return turn.handler_input.response_builder.response
 
 
-def screen_hint(turn: Turn) -> Response:
-    """A touch the session cannot take: said so briefly, nothing changes, no new screen."""
+def screen_hint(turn: Turn, missing: str | None = None) -> Response:
+    """A touch the session cannot take: said so briefly, nothing changes, no new screen.
+
+    ``missing`` names a button the current screen doesn't have.
+    """
     plan = turn.plan if turn.plan is not None and not turn.state.finished else None
     return turn.reply(
         "screen_hint",
@@ -396,6 +283,8 @@ def screen_hint(turn: Turn) -> Response:
         plan=plan,
         index=turn.state.step + 1,
         count=len(plan.steps) if plan else 0,
+        missing=missing,
+        finished=turn.plan if turn.state.finished else None,
     )
 
 
@@ -430,6 +319,11 @@ def on_touch(turn: Turn) -> Response:
     action, token, target = arguments
     if turn.state.screen is None or token != turn.state.screen:
         return screen_hint(turn)
+    kind = screen.kind_of(token)
+    if kind is not None and action not in screen.ACTIONS[kind]:
+        if not any(action in actions for actions in screen.ACTIONS.values()):
+            return screen_hint(turn)  # no screen of ours sends it
+        return screen_hint(turn, missing=action if action in TOUCHES else "")
     if action == "start" and turn.catalog.is_workout(target):
         return start_workout(turn, target)
     if action == "explain" and target in turn.catalog.topics:
@@ -448,6 +342,7 @@ REQUEST_HANDLERS: list[Handler] = [
     on_intent("AMAZON.PreviousIntent", decide=on_previous),
     on_intent("AMAZON.PauseIntent", decide=on_pause),
     on_intent("AMAZON.ResumeIntent", decide=on_resume),
+    on_intent("SkipIntent", decide=on_skip),
     on_request("LaunchRequest", on_launch),
     on_intent("StartWorkoutIntent", decide=on_start_workout),
     on_intent("ProtectKneesIntent", decide=on_protect_knees),

@@ -37,6 +37,15 @@ TOKEN = re.compile(r"stepcoach\.(\d{1,6})\.([a-z_]{1,20})")
 # The last segment of a paced screen lasts until the screen changes: a day, in ms.
 FOREVER_MS = 86_400_000
 STEP_BUTTONS = ("previous", "repeat", "pause", "next")
+# The actions each kind of screen can send (its buttons and choices); a touch naming any
+# other was not pressed on that screen.
+ACTIONS = {
+    "menu": frozenset({"start", "explain", "help"}),
+    "step": frozenset(STEP_BUTTONS),
+    "paced_set": frozenset(STEP_BUTTONS),
+    "explanation": frozenset({"resume", "start", "menu"}),
+    "finished": frozenset({"start", "start_over", "menu"}),
+}
 # Scripts whose countdowns are kept per locale: far above steps x paces x sounds.
 TIMELINE_CACHE_LIMIT = 1024
 
@@ -76,6 +85,25 @@ def has_screen(envelope: Any) -> bool:
     return getattr(interfaces, "alexa_presentation_apl", None) is not None
 
 
+def kind_of(token: str | None) -> str | None:
+    """The kind of screen a token names, if it is one of ours."""
+    match = TOKEN.fullmatch(token or "")
+    return match.group(2) if match and match.group(2) in ACTIONS else None
+
+
+def lead_in_ms(speech: str, beats: tuple[pacing.Beat, ...], beat_times: BeatTimes) -> int:
+    """How long the speech before the paced part takes (its first beat marks where)."""
+    position = speech.find(beat_times.markup(beats[0])) if beats else -1
+    if position < 0:
+        return 0
+    return _estimated_ms(speech[:position] + "</speak>")
+
+
+def paced_end_ms(speech: str, beats: tuple[pacing.Beat, ...], beat_times: BeatTimes) -> int:
+    """How long after the speech starts its paced part ends: pauses exact, words estimated."""
+    return lead_in_ms(speech, beats, beat_times) + sum(beat_times(beat) for beat in beats)
+
+
 def next_token(state: State, kind: str) -> str:
     match = TOKEN.fullmatch(state.screen or "")
     counter = int(match.group(1)) + 1 if match else 1
@@ -107,6 +135,8 @@ class ScreenBuilder:
     def kind(self, key: str, state: State, data: Mapping[str, Any]) -> str:
         if key == "step":
             return "paced_set" if data.get("beats") else "step"
+        if key == "set_done":
+            return "step"
         if key in ("finished", "already_finished"):
             return "finished"
         if key == "explain" or (state.workout and not state.finished):
@@ -151,11 +181,15 @@ class ScreenBuilder:
         }
         plan = self.catalog.plan(state.workout) if state.workout else None
         if kind in ("step", "paced_set") and plan is not None:
-            index, count = state.step + 1, len(plan.steps)
-            properties["subtitle"] = self.label("step_of", index, count)
+            here, count = plan.steps[state.step], len(plan.steps)
+            properties["subtitle"] = self.label(
+                "step_of", here.number, here.of, here.item_number, here.item_count
+            )
             properties["progress"] = {
                 "percent": round(100 * state.step / count),
-                "label": self.label("progress", plan.name, index, count),
+                "label": self.label(
+                    "progress", plan.name, here.number, here.of, here.item_number, here.item_count
+                ),
             }
             properties["buttons"] = [
                 self.button(action, primary=action == "next") for action in STEP_BUTTONS
@@ -175,7 +209,12 @@ class ScreenBuilder:
                 in_workout = plan is not None and not state.finished
                 buttons.insert(0, self.start_button(state.offer.workout, primary=not in_workout))
             if plan is not None and not state.finished:
-                properties["subtitle"] = self.label("back_to", plan.name, state.step + 1)
+                here = plan.steps[state.step]
+                properties["subtitle"] = self.label(
+                    "back_to",
+                    plan.name, here.number, here.of, here.item_number, here.item_count,
+                    here.exercise.name,
+                )  # fmt: skip
                 buttons.insert(0, self.button("resume", primary=True))
             properties["buttons"] = buttons
         else:
@@ -187,6 +226,7 @@ class ScreenBuilder:
     def choices(self) -> list[dict[str, str]]:
         catalog = self.catalog
         workouts = [*catalog.routines.values(), *catalog.exercises.values()]
+        # A topic about a workout the menu lists ("Russian push-ups") is that choice's twin.
         choices = [
             {
                 "label": self.label("start", w.name),
@@ -204,6 +244,7 @@ class ScreenBuilder:
                 "target": topic.id,
             }
             for topic in catalog.topics.values()
+            if catalog.find_workout(topic.name) is None
         ]
         return choices
 
@@ -218,7 +259,7 @@ class ScreenBuilder:
             if len(self.beat_times.timelines) >= TIMELINE_CACHE_LIMIT:
                 self.beat_times.timelines.clear()
             entry = self.beat_times.timelines[id(beats)] = (beats, self.timeline(beats))
-        lead_in = self.lead_in_ms(speech, beats)
+        lead_in = lead_in_ms(speech, beats, self.beat_times)
         segments = [
             {**segment, "start": segment["start"] + lead_in, "end": segment["end"] + lead_in}
             for segment in entry[1]
@@ -252,13 +293,6 @@ class ScreenBuilder:
             "end": max(end, start + 1),
             "seconds": seconds,
         }
-
-    def lead_in_ms(self, speech: str, beats: tuple[pacing.Beat, ...]) -> int:
-        """How long the speech before the paced part takes (its first beat marks where)."""
-        position = speech.find(self.beat_times.markup(beats[0])) if beats else -1
-        if position < 0:
-            return 0
-        return _estimated_ms(speech[:position] + "</speak>")
 
 
 def render_document(kind: str, properties: dict[str, Any]) -> RenderDocumentDirective:

@@ -45,6 +45,14 @@ class State:
     levels: tuple[tuple[str, str], ...] = ()
     # What a yes or no answers besides an offer, for one turn: "pain" (yes: stop for today)
     question: str | None = None
+    # When the step's counted set is due to end (epoch seconds; 0: no set under way), and
+    # whether it was cut short: see :mod:`skill.coach.navigation` for the rule.
+    set_ends: int = 0
+    set_cut: bool = False
+    # The step's set changed since it was counted (a new level): resume counts it anew.
+    set_changed: bool = False
+    heard: int = 0  # steps coached this session: the hint after a step shortens with it
+    saved: bool = False  # this workout and step are the stored resume point
 
     def to_attributes(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {
@@ -63,6 +71,16 @@ class State:
             }
         if self.screen is not None:
             attributes["screen"] = self.screen
+        if self.set_ends:
+            attributes["set_ends"] = self.set_ends
+        if self.set_cut:
+            attributes["set_cut"] = True
+        if self.set_changed:
+            attributes["set_changed"] = True
+        if self.heard:
+            attributes["heard"] = self.heard
+        if self.saved:
+            attributes["saved"] = True
         if self.offer is not None:
             attributes["offer"] = {
                 "id": self.offer.workout,
@@ -76,10 +94,21 @@ class State:
         return attributes
 
     def at(self, workout: str, step: int) -> State:
-        return replace(self, workout=workout, step=step, paused=False, finished=False, offer=None)
+        return replace(
+            self, workout=workout, step=step, paused=False, finished=False, offer=None,
+            set_ends=0, set_cut=False, set_changed=False,
+        )  # fmt: skip
 
     def home(self) -> State:
-        return replace(self, workout=None, step=0, paused=False, finished=False, offer=None)
+        return replace(
+            self, workout=None, step=0, paused=False, finished=False, offer=None,
+            set_ends=0, set_cut=False, set_changed=False,
+        )  # fmt: skip
+
+    @property
+    def place(self) -> tuple[str, int] | None:
+        """Where an unfinished workout stands: what a resume point stores."""
+        return (self.workout, self.step) if self.workout and not self.finished else None
 
 
 def _is_int(value: object) -> bool:
@@ -113,6 +142,16 @@ def _parse(attributes: object, catalog: Catalog) -> State:
         if not isinstance(screen, str) or len(screen) > MAX_TOKEN_LENGTH:
             raise ValueError("screen token")
         fields["screen"] = screen
+    for name in ("set_ends", "heard"):
+        value = attributes.get(name, 0)
+        if not _is_int(value) or value < 0:
+            raise ValueError(name)
+        fields[name] = value
+    for name in ("set_cut", "set_changed", "saved"):
+        flag = attributes.get(name, False)
+        if not isinstance(flag, bool):
+            raise TypeError(name)
+        fields[name] = flag
     workout = attributes.get("workout")
     if workout is not None:
         if not isinstance(workout, dict):

@@ -30,6 +30,17 @@ log = logging.getLogger("skill.coach.handlers")
 
 STATE_KEY = "step_coach_turn"
 Clock = Callable[[], datetime]
+# A request this close to a counted set's estimated end (seconds) finds the set done:
+# Alexa's timestamps are whole seconds, and the speech starts a second or so after them.
+SET_END_SLACK_S = 2
+
+
+def request_seconds(request: object) -> int | None:
+    """The request's timestamp in epoch seconds (None if it has none we can read)."""
+    stamp = getattr(request, "timestamp", None)
+    if not isinstance(stamp, datetime) or stamp.tzinfo is None:
+        return None
+    return int(stamp.timestamp())
 
 
 def utc_now() -> datetime:
@@ -64,6 +75,14 @@ class Turn:
         # and whatever else is said leaves it behind.
         self.question = self.state.question
         self.state = replace(self.state, question=None)
+        self.now_s = request_seconds(envelope.request)
+        # Whether this request came while the last response's counted set was still being
+        # spoken (a barge-in); only the first request after the set can tell.
+        self.mid_set = False
+        if self.state.set_ends:
+            ends = self.state.set_ends - SET_END_SLACK_S
+            self.mid_set = self.now_s is None or self.now_s < ends
+            self.state = replace(self.state, set_ends=0, set_cut=self.mid_set)
         self.has_screen = in_session and screen.has_screen(envelope)
         # Whose record this request reads and writes: a recognised voice, or the account.
         user_id, person_id = user_id_of(envelope), person_id_of(envelope)
@@ -134,11 +153,23 @@ class Turn:
             self.saved_progress = False
 
     def remember_place(self) -> None:
-        """Store where an unfinished workout stopped, so the next launch can offer it."""
-        plan = self.plan
-        if plan is not None and not self.state.finished:
-            kind, step, now = plan.kind, self.state.step, self.clock()
-            self.update(lambda raw: progress.set_resume_point(raw, kind, plan.id, step, now))
+        """Store where the next state's unfinished workout stands, so the next launch can
+        offer it: once per change of place, so a timeout, an error or a closed runner
+        loses nothing, and no write at all when the place is the one already stored.
+        """
+        state = self.next_state
+        place = state.place
+        if place is None:
+            self.next_state = replace(state, saved=False)
+            return
+        if self.state.saved and place == self.state.place:
+            self.next_state = replace(state, saved=True)
+            return
+        workout_id, step = place
+        kind, now = self.catalog.plan(workout_id).kind, self.clock()
+        self.update(lambda raw: progress.set_resume_point(raw, kind, workout_id, step, now))
+        stored = self.saved_progress and self.store is not None and self.user_known
+        self.next_state = replace(state, saved=stored)
 
     # --- response -----------------------------------------------------------------
     def reply(
@@ -157,6 +188,7 @@ class Turn:
         the other waits for a spoken answer.
         """
         self.next_state = state or self.state
+        self.remember_place()
         data.setdefault("tampered", self.tampered)
         data.setdefault("saved_progress", self.saved_progress)
         data.setdefault("safety", self.catalog.safety)

@@ -125,7 +125,12 @@ def change_level(turn: Turn, direction: int) -> Response:
         offer = Offer(regression.id)
     elif not here:
         offer = Offer(exercise.id)
-    state = replace(state, paused=state.paused or going is not None, offer=offer)
+    state = replace(
+        state,
+        paused=state.paused or going is not None,
+        offer=offer,
+        set_changed=state.set_changed or here,
+    )
     plan = turn.catalog.plan(exercise.id, state.levels)
     counted = next((s for s in reversed(plan.steps) if s.step.paced), None)
     return turn.reply(

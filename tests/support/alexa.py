@@ -65,12 +65,16 @@ def envelope(
 
 
 def touch(
-    arguments: list[Any], attributes: Mapping[str, Any], *, token: str | None = None
+    arguments: list[Any],
+    attributes: Mapping[str, Any],
+    *,
+    token: str | None = None,
+    timestamp: datetime | None = None,
 ) -> dict[str, Any]:
     """A button press on an Echo Show; the request token is the screen's, as a device sends."""
     if token is None and arguments and isinstance(arguments, list) and len(arguments) > 1:
         token = arguments[1] if isinstance(arguments[1], str) else None
-    body = requests.user_event(arguments, token, now=None)
+    body = requests.user_event(arguments, token, now=timestamp)
     return requests.envelope(
         body,
         requests.Identity(APPLICATION_ID, USER_ID, DEVICE_ID),
@@ -100,7 +104,12 @@ def speech_of(response: Mapping[str, Any]) -> str:
     return response["response"].get("outputSpeech", {}).get("ssml", "")
 
 
-def turn_request(turn: Mapping[str, Any], attributes: Mapping[str, Any], new: bool) -> dict:
+def turn_request(
+    turn: Mapping[str, Any],
+    attributes: Mapping[str, Any],
+    new: bool,
+    timestamp: datetime | None = None,
+) -> dict:
     """The envelope for one turn of a conversation table."""
     slots = {name: slot(name, value) for name, value in turn.get("slots", {}).items()}
     for name, (value, resolved) in turn.get("resolved", {}).items():
@@ -113,6 +122,7 @@ def turn_request(turn: Mapping[str, Any], attributes: Mapping[str, Any], new: bo
         new=new,
         locale=turn.get("locale", "en-US"),
         screen=turn.get("on_screen", False),
+        timestamp=timestamp,
     )
 
 
@@ -176,6 +186,10 @@ def sweep_requests() -> list[tuple[str, dict]]:
         ("progress", _ask("ProgressIntent")),
         ("pace", _ask("SetPaceIntent", pace="faster")),
         ("pace!", _ask("SetPaceIntent", pace="sideways")),
+        ("skip", _ask("SkipIntent")),
+        ("skip to", _ask("SkipIntent", exercise="donkey kicks")),
+        ("skip to?", _ask("SkipIntent", exercise="russian push ups")),
+        ("skip to!", _ask("SkipIntent", exercise="yoga")),
         *[(name, _ask(f"AMAZON.{name}Intent")) for name in builtins],
         *COACHING_REQUESTS,
     ]

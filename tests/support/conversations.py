@@ -7,17 +7,23 @@ to turn as Alexa would, unless a turn overrides them (to tamper with them).
 A flow runs on a device (:data:`DEVICES`): ``voice`` is an Echo without a screen, where
 no response may carry a screen; ``screen`` is an Echo Show spoken to, and ``touch`` the
 same Echo Show where every turn with a ``touch = [action, target]`` presses that button
-(it must be on the screen shown) instead of speaking. On a screen every response that
-keeps the session open shows a document that passes the APL checks, and its text, as
-``--screen`` prints it, holds each of the turn's ``screen`` fragments.
+(it must be on the screen shown) instead of speaking. A turn comes the moment the last
+response was sent (mid-speech, as a barge-in does) unless it says ``after = "speech"``:
+after that response's speech ended, as a user who listened to the whole counted set.
+
+On a screen every response that keeps the session open shows a document that passes the
+APL checks, and its text, as ``--screen`` prints it, holds each of the turn's ``screen``
+fragments. A turn's ``reprompt`` lists words the reprompt must hold.
 """
 
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from skill.alexa.ssml import estimated_speech_ms
 from skill.alexa.ssml_rules import validate_alexa_ssml
 from skill.local.screen import RENDER_DOCUMENT, screen_lines, screen_of
 from tests.support import alexa
@@ -36,14 +42,31 @@ def has_screens(turns: list[dict]) -> bool:
     return any("screen" in turn for turn in turns)
 
 
+class TurnClock:
+    """When each turn of a flow comes: at once, or (``after = "speech"``) once the last
+    response's speech has been heard, plus a moment to answer.
+    """
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def at(self, turn: dict, last: dict | None) -> datetime:
+        if turn.get("after") == "speech" and last is not None:
+            heard = estimated_speech_ms(alexa.speech_of(last))
+            self.now += timedelta(milliseconds=heard) + timedelta(seconds=2)
+        return self.now
+
+
 def run_flow(coach, turns: list[dict], device: str = "voice") -> list[dict]:
     attributes: dict = {}
     responses: list[dict] = []
+    clock = TurnClock()
     for number, turn in enumerate(turns, start=1):
+        now = clock.at(turn, responses[-1] if responses else None)
         if device == "touch" and "touch" in turn:
-            request = alexa.touch(press(turn["touch"], responses[-1]), attributes)
+            request = alexa.touch(press(turn["touch"], responses[-1]), attributes, timestamp=now)
         else:
-            request = alexa.turn_request(turn, attributes, new=number == 1)
+            request = alexa.turn_request(turn, attributes, new=number == 1, timestamp=now)
             if device != "voice":
                 request = alexa.on_screen(request)
         response = coach.handle(request)
@@ -100,6 +123,10 @@ def check_turn(number: int, turn: dict, response: dict) -> None:
     words = alexa.plain(ssml).lower()
     for expected in turn.get("says", []):
         assert expected.lower() in words, f"{where}: {expected!r} not in {words!r}"
+    if turn.get("reprompt"):
+        again = alexa.plain(body["reprompt"]["outputSpeech"]["ssml"]).lower()
+        for expected in turn["reprompt"]:
+            assert expected.lower() in again, f"{where}: {expected!r} not in {again!r}"
     for unexpected in turn.get("not_says", []):
         assert unexpected.lower() not in words, f"{where}: {unexpected!r} in {words!r}"
     for fragment in turn.get("ssml_lacks", []):
