@@ -18,11 +18,12 @@ fuzzed ones.
 Two deliberate differences. An unknown key is kept on the model as the SDK keeps it,
 unless the model already has something of that name (``user_id`` beside ``userId``,
 ``object_type``, a method): the SDK would overwrite it, which lets a payload change who
-the user is or which handler answers; here it is dropped (and
-:mod:`skill.alexa.envelope` refuses the model-internal names before any path, the
-SDK's included, sees them). And an Alexa timestamp ("...Z") gets the standard library's
-``datetime.UTC``: dateutil gives the same instant as ``tzutc()``, or as ``tzlocal()`` on
-a machine whose zone is UTC, so the SDK's own result depends on the host.
+the user is or which handler answers; here it is dropped. (A payload left to the SDK's
+own path keeps the SDK's behaviour there, but :mod:`skill.alexa.envelope` refuses the
+model-internal names, ``object_type`` and the like, before either path sees them.)
+And an Alexa timestamp ("...Z") gets the standard library's ``datetime.UTC``: dateutil
+gives the same instant as ``tzutc()``, or as ``tzlocal()`` on a machine whose zone is
+UTC, so the SDK's own result depends on the host.
 """
 
 from __future__ import annotations
