@@ -38,7 +38,7 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
     ``update_attributes`` is optimistic: read with a consistent read, write with a
     condition on the ``revision`` read, and on a conflict start again, a bounded number
     of times. The boto3 client is made lazily per process, so building the adapter before
-    a fork is safe.
+    a fork is safe; :meth:`prime` builds it ahead of the first request.
     """
 
     def __init__(
@@ -68,6 +68,7 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
         # aws_access_key_id / aws_secret_access_key for a local server; None: boto3's chain.
         self._credentials = dict(credentials or {})
         self._client_state: tuple[int, Any] | None = None
+        self._loader: Any = None  # botocore's loader, with the service model it has read
         self._table_ready_pid: int | None = None
 
     def __repr__(self) -> str:
@@ -187,28 +188,50 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
             logger.warning("DynamoDB %s failed for user %s: %s", operation, key_tag(key), error)
             raise StorageError(f"DynamoDB is unreachable: {error}") from error
 
+    def prime(self) -> None:
+        """Build the client now, with no network call: botocore's import, DynamoDB's service
+        model and endpoint rules, the retry and timeout configuration. (The table itself is
+        only checked, where the adapter creates it, on the first request.)
+        """
+        self._client_state = (os.getpid(), self._new_client())
+
+    def renew(self) -> None:
+        """A new client after a snapshot restore: no connection and no credentials shared
+        with the other instances restored from the same snapshot. The service model stays
+        loaded, so this costs a credential lookup and no parsing.
+        """
+        self.close()
+        self.prime()
+
     def _client(self) -> Any:
         pid = os.getpid()
         if self._client_state is None or self._client_state[0] != pid:
-            import boto3
-            from botocore.config import Config
-
-            client = boto3.session.Session(**self._credentials).client(
-                "dynamodb",
-                region_name=self.region,
-                endpoint_url=self.endpoint_url,
-                config=Config(
-                    connect_timeout=self.connect_timeout,
-                    read_timeout=self.read_timeout,
-                    retries={"mode": "standard", "max_attempts": self.max_attempts},
-                ),
-            )
-            self._client_state = (pid, client)
+            self._client_state = (pid, self._new_client())
         client = self._client_state[1]
         if self.create_table and self._table_ready_pid != pid:
             self._ensure_table(client)
             self._table_ready_pid = pid
         return client
+
+    def _new_client(self) -> Any:
+        import boto3
+        import botocore.session
+        from botocore.config import Config
+
+        core = botocore.session.get_session()
+        if self._loader is not None:  # the service model as already read, not read again
+            core.register_component("data_loader", self._loader)
+        self._loader = core.get_component("data_loader")
+        return boto3.session.Session(botocore_session=core, **self._credentials).client(
+            "dynamodb",
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=Config(
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                retries={"mode": "standard", "max_attempts": self.max_attempts},
+            ),
+        )
 
     def _ensure_table(self, client: Any, timeout: float = 30.0) -> None:
         """Create the table if missing (local servers, first run) and wait until ACTIVE."""
