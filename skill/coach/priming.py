@@ -7,9 +7,10 @@ store's client built. :func:`prime` does all of it ahead: where a Lambda takes a
 snapshot (before it, in a runtime hook), or once at start-up (gunicorn before it forks, a
 plain Lambda's init), never inside a request.
 
-The rehearsal is a short conversation per locale, on a screen device so screens render
-too, answered by a stand-in coach sharing the real one's catalog and renderer but with no
-store: nothing is read or written, and no network call is made. The real store's client is
+The rehearsal is a short conversation per set of templates (every response key but the
+catch-all's apology and a refused touch's hint), on a screen device so screens render too,
+answered by a stand-in coach sharing the real one's catalog and renderer but with no store:
+nothing is read or written, and no network call is made. The real store's client is
 built by the adapter's own :meth:`~skill.storage.base.PersistenceAdapter.prime`.
 """
 
@@ -30,36 +31,58 @@ _IDENTITY = requests.Identity(
 
 
 def _rehearsal(coach: StepCoach) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(request type or intent, slots) for a conversation that meets every kind of response."""
+    """(request type or intent, slots) for a conversation that meets every kind of response:
+    the menu's answers with no workout, then a workout from its first step to beyond its last.
+    """
     catalog = coach.catalog
-    exercise = next(iter(catalog.exercises.values())).name
+    workout = next(iter(catalog.exercises))
     topic = next(iter(catalog.topics.values())).name
     yield "LaunchRequest", {}
-    yield "ListExercisesIntent", {}
+    for name in ("AMAZON.NoIntent", "AMAZON.NavigateHomeIntent", "AMAZON.NextIntent"):
+        yield name, {}
+    yield "SetPaceIntent", {"pace": "faster"}
+    yield "SetSoundsIntent", {"setting": "off"}
+    yield "ExplainIntent", {}
     yield "ExplainIntent", {"topic": topic}
     yield "ExplainIntent", {"topic": "the tax return"}
-    yield "StartWorkoutIntent", {}
+    for name in (
+        "ListExercisesIntent",
+        "ProgressIntent",
+        "AMAZON.HelpIntent",
+        "StartWorkoutIntent",
+    ):
+        yield name, {}
     yield "StartWorkoutIntent", {"exercise": "a yoga retreat"}
-    yield "StartWorkoutIntent", {"exercise": exercise}
-    yield "SetPaceIntent", {"pace": "faster"}
+    yield "StartWorkoutIntent", {"exercise": catalog.exercises[workout].name}
+    yield "SetPaceIntent", {"pace": "slower"}
     yield "SetPaceIntent", {"pace": "sideways"}
-    for name in ("Next", "Repeat", "Previous", "Pause", "Resume", "Help", "Fallback"):
+    for name in ("Next", "Repeat", "Previous", "Pause", "Resume", "Fallback"):
         yield f"AMAZON.{name}Intent", {}
-    yield "ProgressIntent", {}
-    for _ in catalog.plan(next(iter(catalog.exercises))).steps:
+    for _ in range(len(catalog.plan(workout).steps) + 1):  # to the end, and one beyond it
         yield "AMAZON.NextIntent", {}
     yield "AMAZON.StopIntent", {}
 
 
+def _locales(coach: StepCoach) -> list[str]:
+    """One published locale per set of templates (en-US, en-CA and en-IN all render ``en``)."""
+    chosen: dict[int, str] = {}
+    for locale in language_data()["locales"]:
+        chosen.setdefault(id(coach.renderer.speech(locale)), locale)
+    return list(chosen.values())
+
+
 def rehearse(coach: StepCoach) -> int:
-    """Answer the rehearsal in every locale the skill publishes; returns how many requests."""
+    """Answer the rehearsal once per set of templates; returns how many requests it took."""
     stand_in = StepCoach(
         catalog=coach.catalog, renderer=coach.renderer, persistence_adapter=None, clock=coach.clock
     )
     answered = 0
-    for locale in language_data()["locales"]:
+    for locale in _locales(coach):
         attributes: dict[str, Any] | None = None
-        for name, slots in _rehearsal(coach):
+        # A voice-only device's launch first (most are), then the conversation on a screen.
+        for screen, (name, slots) in [(False, ("LaunchRequest", {}))] + [
+            (True, step) for step in _rehearsal(coach)
+        ]:
             fields: dict[str, Any] = {}
             if name != "LaunchRequest":
                 slot_values = {k: requests.slot(k, v) for k, v in slots.items()}
@@ -75,11 +98,11 @@ def rehearse(coach: StepCoach) -> int:
                 session_id="amzn1.echo-api.session.priming",
                 new=attributes is None,
                 attributes=attributes,
-                screen=True,
+                screen=screen,
             )
             response = stand_in.handle(envelope)
             answered += 1
-            if response["response"].get("shouldEndSession"):
+            if response["response"].get("shouldEndSession") or not screen:
                 attributes = None
             else:
                 attributes = response.get("sessionAttributes") or {}

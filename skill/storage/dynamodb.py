@@ -190,15 +190,31 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
 
     def prime(self) -> None:
         """Build the client now, with no network call: botocore's import, DynamoDB's service
-        model and endpoint rules, the retry and timeout configuration. (The table itself is
-        only checked, where the adapter creates it, on the first request.)
+        model and endpoint rules, and each call the skill makes once, answered inside the
+        client (its ``before-send`` event returns an empty item, so nothing is sent), which
+        builds the operations' serializers, signing and parsers. The table itself is checked
+        (where the adapter creates it) by the first request.
         """
-        self._client_state = (os.getpid(), self._new_client())
+        import encodings.idna  # noqa: F401  (urllib3 reads the host with it on first connecting)
+
+        client = self._new_client()
+        self._client_state = (os.getpid(), client)
+        table_ready, self._table_ready_pid = self._table_ready_pid, os.getpid()  # not checked
+        client.meta.events.register_first("before-send.dynamodb", _answered_inside)
+        try:
+            key = "step-coach-priming"
+            self._read(key)
+            self._call(key, "put_item", Item=self._item(key, "{}", 1))
+            self._write(key, "{}")
+            self._delete(key)
+        finally:
+            client.meta.events.unregister("before-send.dynamodb", _answered_inside)
+            self._table_ready_pid = table_ready
 
     def renew(self) -> None:
-        """A new client after a snapshot restore: no connection and no credentials shared
-        with the other instances restored from the same snapshot. The service model stays
-        loaded, so this costs a credential lookup and no parsing.
+        """A new client after a snapshot restore, primed again: no connection and no
+        credentials shared with the other instances restored from the same snapshot. The
+        service model stays loaded, so this costs a credential lookup and no parsing.
         """
         self.close()
         self.prime()
@@ -250,6 +266,18 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
             if time.monotonic() > deadline:
                 raise StorageError(f"DynamoDB table {self.table_name} is not active")
             time.sleep(0.05)
+
+
+class _EmptyBody:
+    def stream(self) -> list[bytes]:
+        return [b"{}"]
+
+
+def _answered_inside(request: Any, **_: Any) -> Any:
+    """botocore's ``before-send`` handler: the answer DynamoDB gives to a call with no item."""
+    from botocore.awsrequest import AWSResponse
+
+    return AWSResponse(request.url, 200, {}, _EmptyBody())
 
 
 class _ConditionFailed(Exception):

@@ -23,8 +23,8 @@ def create_persistence_adapter(
     Nothing is opened here: a store that is down at start-up must not stop the skill
     from answering, it only makes saving fail later (as StorageError). For ``dynamodb``
     with an explicit endpoint (dynalite, DynamoDB Local) the table is created on first
-    use; on AWS it is provisioned with the deployment, so no CreateTable permission is
-    needed.
+    use (unless ``STEP_COACH_DYNAMODB_CREATE_TABLE=0``); on AWS it is provisioned with the
+    deployment, so no CreateTable permission is needed.
     """
     store = environ.get(settings.STORE, "sqlite").strip().lower() or "sqlite"
     if store == "none":
@@ -46,7 +46,8 @@ def create_persistence_adapter(
             table_name=environ.get(settings.DYNAMODB_TABLE) or DEFAULT_DYNAMODB_TABLE,
             region=environ.get(settings.DYNAMODB_REGION) or DEFAULT_DYNAMODB_REGION,
             endpoint_url=endpoint,
-            create_table=endpoint is not None,
+            create_table=endpoint is not None
+            and environ.get(settings.DYNAMODB_CREATE_TABLE, "1").strip() != "0",
         )
     raise ValueError(
         f"{settings.STORE}={environ.get(settings.STORE)!r} is not a known store; "
