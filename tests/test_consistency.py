@@ -23,7 +23,7 @@ from skill.coach.speech import (
 )
 from skill.coach.step_coach import StepCoach
 from skill.settings import SPEECH_TEMPLATES_DIR
-from tests.support import alexa
+from tests.support import alexa, apl_suggester
 from tests.support.apl import check_document
 from tests.support.conversations import screen_directives
 
@@ -183,6 +183,7 @@ def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
     """
     checked = 0
     catalog = default_catalog()
+    sent: dict[str, tuple[dict, dict]] = {}  # one of each screen, for Amazon's own checks too
     for attributes in alexa.sweep_states():
         if attributes.get("pace", "normal") != "normal":
             continue
@@ -209,8 +210,10 @@ def test_every_path_on_a_screen_shows_a_valid_screen(coach) -> None:
                 seen.add(shown[0]["document"]["description"])
                 directive = shown[0]
                 assert check_document(directive["document"], directive["datasources"]) == []
+                sent[f"{name} in {attributes}"] = (directive["document"], directive["datasources"])
                 checked += 1
     assert checked > 200
+    assert apl_suggester.validate(sent) == {where: [] for where in sent}
 
 
 def test_precompiled_templates_answer_byte_for_byte_as_the_sources(swept, tmp_path) -> None:
