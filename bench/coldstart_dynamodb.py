@@ -122,6 +122,8 @@ class Results:
     coach: tuple[coldstart.Sample, ...]
     peer: tuple[coldstart.Sample, ...]
     restored: tuple[Restored, ...]
+    # One more on-demand process each under callgrind: the figure a busy host cannot move.
+    instructions: tuple[int, int] | None = None
 
     def on_demand_ratio(self) -> float:
         return _median(self.coach, "wall_ms") / _median(self.peer, "wall_ms")
@@ -166,11 +168,14 @@ def _restored(folder: Path, envelope: str, environment: Mapping[str, str]) -> Re
     return Restored(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure(rounds: int, build_dir: Path, endpoint: str) -> Results:
+def measure(rounds: int, build_dir: Path, endpoint: str, instructions: bool = False) -> Results:
     _make_tables(endpoint)
     environment = environment_for(endpoint)
     envelope = json.dumps(conversation(StepCoach(persistence_adapter=None))[0][1])
-    import ask_sdk_dynamodb  # the peer's adapter, copied beside the zip's packages
+    # The peer's adapter and boto3's resource layer under it, beside the zip's packages.
+    import ask_sdk_dynamodb
+    import boto3
+    import s3transfer
 
     coach: list[coldstart.Sample] = []
     peer: list[coldstart.Sample] = []
@@ -178,7 +183,9 @@ def measure(rounds: int, build_dir: Path, endpoint: str) -> Results:
     with tempfile.TemporaryDirectory(prefix="coldstart-dynamodb-") as scratch:
         folder = coldstart.prepare(Path(scratch), build_dir)
         (folder / f"{PEER_MODULE}.py").write_text(PEER_SOURCE, encoding="utf-8")
-        shutil.copytree(Path(ask_sdk_dynamodb.__file__).parent, folder / "ask_sdk_dynamodb")
+        for package in (ask_sdk_dynamodb, boto3, s3transfer):
+            source = Path(package.__file__).parent
+            shutil.copytree(source, folder / source.name, ignore=shutil.ignore_patterns("*.pyc"))
         for module in (sources.LAMBDA_MODULE, PEER_MODULE):  # writes the peer's bytecode
             coldstart.run_once(folder, module, envelope, environment, bytecode=True)
         for _ in range(rounds):  # alternate, so drift hits all three alike
@@ -187,21 +194,35 @@ def measure(rounds: int, build_dir: Path, endpoint: str) -> Results:
             )
             peer.append(coldstart.run_once(folder, PEER_MODULE, envelope, environment, True))
             restored.append(_restored(folder, envelope, environment))
-    return Results(tuple(coach), tuple(peer), tuple(restored))
+        counts: tuple[int, int] | None = None
+        if instructions:
+
+            def count(module: str) -> int:
+                return coldstart.count_instructions(folder, module, envelope, environment, True)
+
+            counts = (count(sources.LAMBDA_MODULE), count(PEER_MODULE))
+    return Results(tuple(coach), tuple(peer), tuple(restored), counts)
 
 
 def table(results: Results) -> list[str]:
     peer_wall = _median(results.peer, "wall_ms")
+    peer_cpu = _median(results.peer, "cpu_ms")
     lines = [
-        "| row | handler | whole process ms | ratio | CPU ms | init ms | first request ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| row | handler | whole process ms | ratio | CPU ms | CPU ratio | init ms "
+        "| first request ms | instructions | ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, samples in (("step coach", results.coach), ("peer (ask-sdk-dynamodb)", results.peer)):
-        wall = _median(samples, "wall_ms")
+    handlers = (("step coach", results.coach), ("peer (ask-sdk-dynamodb)", results.peer))
+    for number, (name, samples) in enumerate(handlers):
+        wall, cpu = _median(samples, "wall_ms"), _median(samples, "cpu_ms")
+        counted = "| "
+        if results.instructions:
+            count = results.instructions[number]
+            counted = f"{count / 1e6:.0f} M | {count / results.instructions[1]:.2f}x"
         lines.append(
-            f"| on demand | {name} | {wall:.0f} | {wall / peer_wall:.2f}x "
-            f"| {_median(samples, 'cpu_ms'):.0f} | {_median(samples, 'import_ms'):.0f} "
-            f"| {_median(samples, 'first_request_ms'):.0f} |"
+            f"| on demand | {name} | {wall:.0f} | {wall / peer_wall:.2f}x | {cpu:.0f} "
+            f"| {cpu / peer_cpu:.2f}x | {_median(samples, 'import_ms'):.0f} "
+            f"| {_median(samples, 'first_request_ms'):.0f} | {counted} |"
         )
     lines += [
         "",
@@ -223,9 +244,12 @@ def table(results: Results) -> list[str]:
 
 def summary(results: Results) -> str:
     on_demand, restored = results.on_demand_ratio(), results.restored_ratio()
+    counted = ""
+    if results.instructions:
+        counted = f", {results.instructions[0] / results.instructions[1]:.2f}x in instructions"
     return (
-        f"on demand **{on_demand:.2f}x** the peer (target ≤ {ON_DEMAND_TARGET}x: "
-        f"{'met' if on_demand <= ON_DEMAND_TARGET else 'missed'}); restored, the first "
+        f"on demand **{on_demand:.2f}x** the peer whole process (target ≤ {ON_DEMAND_TARGET}x: "
+        f"{'met' if on_demand <= ON_DEMAND_TARGET else 'missed'}){counted}; restored, the first "
         f"request **{restored:.2f}x** a warm one (target ≤ {RESTORED_TARGET}x: "
         f"{'met' if restored <= RESTORED_TARGET else 'missed'}), "
         f"{results.restored_ratio('reconnected_ms'):.2f}x one on a new connection"
@@ -235,9 +259,12 @@ def summary(results: Results) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.coldstart_dynamodb", description=__doc__)
     parser.add_argument("--rounds", type=int, default=7, help="processes per row")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind)"
+    )
     args = parser.parse_args(argv)
     with servers.dynalite() as endpoint:
-        results = measure(args.rounds, sources.PROJECT_DIR / "build", endpoint)
+        results = measure(args.rounds, sources.PROJECT_DIR / "build", endpoint, args.instructions)
     print("\n".join([*table(results), "", summary(results)]))
     return 0
 

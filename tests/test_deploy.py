@@ -15,7 +15,7 @@ import uuid
 from enum import Enum
 from typing import Any
 
-import boto3
+import botocore.session
 import cfnlint.api
 import pytest
 from ask_sdk_model_runtime.serializer import DefaultSerializer
@@ -350,7 +350,7 @@ def test_the_role_allows_exactly_the_calls_the_store_makes(dynalite: str, monkey
     setup.get_attributes(alexa_envelope())  # creates the table, as a local server needs
     setup.close()
     calls: set[str] = set()
-    make_client = boto3.session.Session.client
+    make_client = botocore.session.Session.create_client
 
     def recording_client(self, *args, **kwargs):
         client = make_client(self, *args, **kwargs)
@@ -359,7 +359,7 @@ def test_the_role_allows_exactly_the_calls_the_store_makes(dynalite: str, monkey
         )
         return client
 
-    monkeypatch.setattr(boto3.session.Session, "client", recording_client)
+    monkeypatch.setattr(botocore.session.Session, "create_client", recording_client)
     store = DynamoDBPersistenceAdapter(
         table, "us-east-1", dynalite, False, credentials=servers.FAKE_AWS_CREDENTIALS
     )

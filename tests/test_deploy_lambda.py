@@ -189,7 +189,7 @@ def test_the_zip_holds_the_handler_its_data_and_no_web_code(built: project.Built
     with zipfile.ZipFile(built.zip_path) as archive:
         names = archive.namelist()
     tops = {name.partition("/")[0] for name in names}
-    assert {"skill", "speech_templates", "ask_sdk_core", "jinja2", "boto3", "botocore"} <= tops
+    assert {"skill", "speech_templates", "ask_sdk_core", "jinja2", "botocore"} <= tops
     assert "speech_templates_compiled" in tops
     assert not {"flask", "werkzeug", "gunicorn", "cryptography", "pyttsx3", "bin"} & tops
     assert "skill/lambda_function.py" in names and "skill/coach/content/catalog.toml" in names

@@ -53,7 +53,7 @@ DEFAULT_ARCHITECTURE = "x86_64"
 # What the Lambda path needs from PyPI: the SDK, the templates, the DynamoDB client and the
 # SnapStart runtime hooks (built into Lambda's managed runtime; shipped so the zip runs the
 # same anywhere). Their own dependencies (ask-sdk-model, markupsafe, botocore, ...) follow.
-LAMBDA_DISTRIBUTIONS = ("ask-sdk-core", "boto3", "jinja2", "snapshot-restore-py")
+LAMBDA_DISTRIBUTIONS = ("ask-sdk-core", "botocore", "jinja2", "snapshot-restore-py")
 # Lambda's own limit for a zip uploaded directly (larger ones must come from S3).
 LAMBDA_ZIP_LIMIT_BYTES = 50 * 1024 * 1024
 # Files that never belong in the zip.

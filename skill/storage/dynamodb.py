@@ -31,13 +31,13 @@ _NAMES = {"#d": "data", "#v": "format_version", "#r": "revision"}
 
 
 class DynamoDBPersistenceAdapter(PersistenceAdapter):
-    """Attributes in a DynamoDB table (partition key ``id``, a string), through boto3.
+    """Attributes in a DynamoDB table (partition key ``id``, a string), through botocore.
 
     Timeouts are short and retries few, so an unreachable or throttled store costs the
     request a couple of seconds at most (Alexa gives a skill 8) and then StorageError.
     ``update_attributes`` is optimistic: read with a consistent read, write with a
     condition on the ``revision`` read, and on a conflict start again, a bounded number
-    of times. The boto3 client is made lazily per process, so building the adapter before
+    of times. The client is made lazily per process, so building the adapter before
     a fork is safe; :meth:`prime` builds it ahead of the first request.
     """
 
@@ -65,7 +65,7 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
         self.read_timeout = read_timeout
         self.max_attempts = max_attempts
         self.conflict_attempts = conflict_attempts
-        # aws_access_key_id / aws_secret_access_key for a local server; None: boto3's chain.
+        # aws_access_key_id / aws_secret_access_key for a local server; None: botocore's chain.
         self._credentials = dict(credentials or {})
         self._client_state: tuple[int, Any] | None = None
         self._loader: Any = None  # botocore's loader, with the service model it has read
@@ -230,15 +230,20 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
         return client
 
     def _new_client(self) -> Any:
-        import boto3
+        # botocore's own session: the client is all this adapter uses, and boto3's resource
+        # layer on top of it would be a tenth more of the import for nothing.
         import botocore.session
         from botocore.config import Config
 
-        core = botocore.session.get_session()
+        session = botocore.session.get_session()
         if self._loader is not None:  # the service model as already read, not read again
-            core.register_component("data_loader", self._loader)
-        self._loader = core.get_component("data_loader")
-        return boto3.session.Session(botocore_session=core, **self._credentials).client(
+            session.register_component("data_loader", self._loader)
+        self._loader = session.get_component("data_loader")
+        if self._credentials:
+            session.set_credentials(
+                self._credentials["aws_access_key_id"], self._credentials["aws_secret_access_key"]
+            )
+        return session.create_client(
             "dynamodb",
             region_name=self.region,
             endpoint_url=self.endpoint_url,
