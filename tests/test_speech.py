@@ -1,16 +1,18 @@
-"""The renderer's paced-set cache: same words as a fresh render, varied praise, bounded."""
+"""The renderer: plain Jinja, and its paced-set cache (same words, varied praise, bounded)."""
 
 from __future__ import annotations
 
 import html
 import random
 import re
+import shutil
 
 import pytest
 
 from skill.coach import pacing
 from skill.coach.catalog import default_catalog
 from skill.coach.speech import PACED_VARIANTS, PacedSets, SpeechRenderer
+from skill.settings import SPEECH_TEMPLATES_DIR
 
 PRAISE = re.compile(r"<s>(?:And release\. )?([^<]*)</s>")
 
@@ -70,3 +72,19 @@ def test_the_cache_stays_bounded_for_callers_that_pass_fresh_lists() -> None:
     outputs = {str(paced(list(items))) for _ in range(100)}
     assert len(paced.cache) <= 8
     assert outputs == {str(speech.globals["lib"].beats(items, v)) for v in range(5)}
+
+
+def test_a_template_may_use_whatever_jinja_offers(tmp_path) -> None:
+    """Filters, tests, includes and slices the old compiler refused, in a copy of the templates."""
+    root = tmp_path / "speech_templates"
+    shutil.copytree(SPEECH_TEMPLATES_DIR, root)
+    (root / "en" / "_greeting.ssml.j2").write_text("Hello {{ name | default('friend') }}.")
+    (root / "en" / "goodbye.ssml.j2").write_text(
+        "{% block speech %}{% include '_greeting.ssml.j2' %} "
+        "{{ words[:2] | join(', ') | lower }}{% if extra is defined %} {{ extra }}{% endif %}"
+        "{% endblock %}"
+    )
+    renderer = SpeechRenderer(root, compiled=None)
+    said = renderer.render("goodbye", "en-GB", words=["ONE", "Two", "three"], extra="<b>")
+    assert said.speech == "<speak>Hello friend. one, two &lt;b&gt;</speak>"
+    assert renderer.render("goodbye", "en-US", words=[]).speech == "<speak>Hello friend.</speak>"
