@@ -17,10 +17,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import coaching, coldstart, endpoint, hearing, inprocess, machine, report
+from bench import (
+    coaching,
+    coldstart,
+    coldstart_dynamodb,
+    endpoint,
+    hearing,
+    inprocess,
+    machine,
+    report,
+)
 from bench import runner as runner_bench
 from skill.coach.step_coach import StepCoach
 from skill.settings import PROJECT_DIR
+from tests.support import servers
 
 PHASES = ("endpoint", "inprocess", "coldstart", "runner", "hearing", "coaching")
 
@@ -74,6 +84,14 @@ def measure(args: argparse.Namespace) -> report.Results:
             build_dir=PROJECT_DIR / "build",
             instructions=not quick and shutil.which("valgrind") is not None,
         )
+        print("bench: Lambda cold start with DynamoDB (peer, SnapStart) ...", file=sys.stderr)
+        with servers.dynalite() as dynamodb:
+            results.lambda_dynamodb_cold_start = coldstart_dynamodb.measure(
+                rounds=3 if quick else 7,
+                build_dir=PROJECT_DIR / "build",
+                endpoint=dynamodb,
+                instructions=not quick and shutil.which("valgrind") is not None,
+            )
     if "runner" in phases:
         print("bench: local runner ...", file=sys.stderr, flush=True)
         results.runner = runner_bench.measure(

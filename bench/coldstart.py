@@ -102,7 +102,10 @@ def prepare(folder: Path, build_dir: Path) -> Path:
     """The packaged zip, unzipped into ``folder``, with the hello skill beside it."""
     zip_path = build_dir / "coldstart" / "step-coach-lambda.zip"
     lambda_package.build_lambda_zip(
-        build_dir / "coldstart" / "lambda", zip_path, lambda_package.Target(), build_dir
+        build_dir / "coldstart" / "lambda",
+        zip_path,
+        lambda_package.Target(lambda_package.BUILD_RUNTIME),
+        build_dir,
     )
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(folder)

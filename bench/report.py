@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import coaching, coldstart, hearing
+from bench import coaching, coldstart, coldstart_dynamodb, hearing
 from bench.endpoint import CASES, LoadSettings, WrkResult, median_run
 from bench.inprocess import ColdStart, Timing
 from bench.machine import MachineInfo
@@ -38,6 +38,7 @@ class Results:
     cold_start: ColdStart | None
     runner: RunnerReport | None
     lambda_cold_start: list[coldstart.Row] | None = None
+    lambda_dynamodb_cold_start: coldstart_dynamodb.Results | None = None
     hearing: dict[str, object] | None = None  # bench.hearing.run's results
     coaching: list[coaching.Outcome] | None = None  # bench.coaching.run's outcomes
 
@@ -194,6 +195,23 @@ def lambda_cold_start_section(rows: list[coldstart.Row]) -> list[str]:
     ]
 
 
+def lambda_dynamodb_section(results: coldstart_dynamodb.Results) -> list[str]:
+    return [
+        "### Lambda cold start with DynamoDB: on demand beside a peer, and SnapStart-restored",
+        "",
+        "The same zip against dynalite, both tables made beforehand, alternating process by "
+        f"process, medians of {len(results.coach)}. *On demand*: Lambda's init (import the "
+        "handler; the coach primes itself) and the first LaunchRequest, beside a one-handler "
+        "ask-sdk-core skill storing with Amazon's `ask-sdk-dynamodb-persistence-adapter` (one "
+        "get, one save). *Restored*: one process runs init as SnapStart does, the "
+        "before-snapshot and after-restore hooks, then LaunchRequests.",
+        "",
+        *coldstart_dynamodb.table(results),
+        "",
+        f"- {coldstart_dynamodb.summary(results)}",
+    ]
+
+
 def runner_section(report: RunnerReport) -> list[str]:
     lines = [
         "### Local runner",
@@ -252,6 +270,8 @@ def render(results: Results) -> str:
         lines += [*inprocess_section(results), ""]
     if results.lambda_cold_start:
         lines += [*lambda_cold_start_section(results.lambda_cold_start), ""]
+    if results.lambda_dynamodb_cold_start:
+        lines += [*lambda_dynamodb_section(results.lambda_dynamodb_cold_start), ""]
     if results.runner:
         lines += [*runner_section(results.runner), ""]
     if results.hearing:

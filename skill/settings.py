@@ -38,6 +38,8 @@ DYNAMODB_TABLE = "STEP_COACH_DYNAMODB_TABLE"
 DYNAMODB_REGION = "STEP_COACH_DYNAMODB_REGION"
 # Optional DynamoDB endpoint URL (for example a local dynalite server).
 DYNAMODB_ENDPOINT = "STEP_COACH_DYNAMODB_ENDPOINT"
+# "0": the table exists already (default: created on first use when an endpoint is set).
+DYNAMODB_CREATE_TABLE = "STEP_COACH_DYNAMODB_CREATE_TABLE"
 # Largest accepted request body in bytes at the HTTP endpoint.
 MAX_BODY_BYTES = "STEP_COACH_MAX_BODY_BYTES"
 # Python logging level name for the skill's loggers (default: INFO).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import coldstart, report
+from bench import coldstart, coldstart_dynamodb, report
 
 
 def _row(handler: str, bytecode: bool, wall_ms: float, instructions: int | None = None):
@@ -36,3 +36,27 @@ def test_a_ratio_over_the_target_is_reported_as_missed() -> None:
     slower = [_row("step coach", True, 151.0), *ROWS[1:]]
     assert coldstart.ratio(slower) > coldstart.TARGET_RATIO
     assert "(target ≤ 1.5x: missed)" in coldstart.summary(slower)
+
+
+def _dynamodb(coach_ms: float, peer_ms: float, first_ms: float, warm_ms: float):
+    def sample(wall_ms: float) -> coldstart.Sample:
+        return coldstart.Sample(wall_ms, wall_ms * 0.9, wall_ms * 0.7, 5.0)
+
+    restored = coldstart_dynamodb.Restored(150.0, 300.0, 20.0, first_ms, warm_ms, warm_ms * 1.2)
+    return coldstart_dynamodb.Results(
+        (sample(coach_ms),) * 3, (sample(peer_ms),) * 3, (restored,) * 3
+    )
+
+
+def test_the_dynamodb_section_gives_both_rows_against_their_targets() -> None:
+    text = "\n".join(report.lambda_dynamodb_section(_dynamodb(540.0, 450.0, 3.0, 2.0)))
+    assert "| on demand | step coach | 540 | 1.20x | 486 | 1.20x |" in text
+    assert "| first LaunchRequest | **3.0** |" in text
+    assert "on demand **1.20x** the peer whole process (target ≤ 1.2x: met)" in text
+    assert "the first request **1.50x** a warm one (target ≤ 1.5x: met)" in text
+
+
+def test_the_dynamodb_rows_say_missed_when_they_miss() -> None:
+    summary = coldstart_dynamodb.summary(_dynamodb(600.0, 450.0, 4.0, 2.0))
+    assert "**1.33x** the peer whole process (target ≤ 1.2x: missed)" in summary
+    assert "**2.00x** a warm one (target ≤ 1.5x: missed)" in summary

@@ -15,7 +15,7 @@ import uuid
 from enum import Enum
 from typing import Any
 
-import boto3
+import botocore.session
 import cfnlint.api
 import pytest
 from ask_sdk_model_runtime.serializer import DefaultSerializer
@@ -292,9 +292,35 @@ def test_the_function_is_configured_for_the_dynamodb_store() -> None:
     trigger = resources["AlexaSkillsKitPermission"]["Properties"]
     assert trigger["Principal"] == "alexa-appkit.amazon.com"
     assert trigger["EventSourceToken"] == {"Ref": "SkillId"}  # this skill only
-    assert template()["Outputs"]["SkillEndpoint"]["Value"] == {
-        "Fn::GetAtt": ["SkillFunction", "Arn"]
+
+
+def test_alexa_calls_the_published_snapstart_version_through_the_alias() -> None:
+    resources = template()["Resources"]
+    function = resources["SkillFunction"]["Properties"]
+    assert function["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
     }
+    parameter = template()["Parameters"]["SnapStart"]  # the switch that turns it off
+    assert parameter["Default"] == "PublishedVersions"
+    assert parameter["AllowedValues"] == ["PublishedVersions", "None"]
+    version = resources["SkillVersion"]
+    assert version["Type"] == "AWS::Lambda::Version"
+    # A version is immutable: a new upload must change it, or no new version is published.
+    assert "${CodeVersion}" in version["Properties"]["Description"]["Fn::Sub"]
+    alias = resources["SkillAlias"]["Properties"]
+    assert alias["FunctionVersion"] == {"Fn::GetAtt": ["SkillVersion", "Version"]}
+    trigger = resources["AlexaSkillsKitPermission"]["Properties"]
+    assert trigger["FunctionName"] == {"Ref": "SkillAlias"}
+    # The ASK CLI's cfn-deployer writes the SkillEndpoint output into skill.json.
+    assert template()["Outputs"]["SkillEndpoint"]["Value"] == {"Ref": "SkillAlias"}
+
+
+def test_the_default_package_runs_on_a_snapstart_runtime() -> None:
+    assert lambda_package.DEFAULT_RUNTIME in lambda_package.SNAPSTART_RUNTIMES
+    assert (
+        lambda_package.DEFAULT_RUNTIME in template()["Parameters"]["LambdaRuntime"]["AllowedValues"]
+    )
+    assert "python3.11" not in lambda_package.SNAPSTART_RUNTIMES
 
 
 def _statements() -> list[dict[str, Any]]:
@@ -324,7 +350,7 @@ def test_the_role_allows_exactly_the_calls_the_store_makes(dynalite: str, monkey
     setup.get_attributes(alexa_envelope())  # creates the table, as a local server needs
     setup.close()
     calls: set[str] = set()
-    make_client = boto3.session.Session.client
+    make_client = botocore.session.Session.create_client
 
     def recording_client(self, *args, **kwargs):
         client = make_client(self, *args, **kwargs)
@@ -333,7 +359,7 @@ def test_the_role_allows_exactly_the_calls_the_store_makes(dynalite: str, monkey
         )
         return client
 
-    monkeypatch.setattr(boto3.session.Session, "client", recording_client)
+    monkeypatch.setattr(botocore.session.Session, "create_client", recording_client)
     store = DynamoDBPersistenceAdapter(
         table, "us-east-1", dynalite, False, credentials=servers.FAKE_AWS_CREDENTIALS
     )
@@ -371,10 +397,14 @@ def test_the_lambda_path_leaves_the_web_and_the_runner_out() -> None:
         assert shell not in modules.skill
     assert not any(module.startswith("skill.local") for module in modules.skill)
     assert not any(module.startswith("skill.deploy") for module in modules.skill)
-    assert {"ask_sdk_core", "ask_sdk_model", "markupsafe", "boto3", "botocore"} >= (
-        modules.third_party
-    )
-    assert "skill.coach.template_compiler" not in modules.skill  # templates ship compiled
+    assert {
+        "ask_sdk_core",
+        "ask_sdk_model",
+        "jinja2",
+        "boto3",
+        "botocore",
+        "snapshot_restore_py",
+    } >= (modules.third_party)
     assert not {"flask", "werkzeug", "gunicorn", "cryptography", "requests", "pyttsx3"} & (
         modules.third_party
     )

@@ -728,6 +728,14 @@ def test_factory_dynamodb() -> None:
         "http://127.0.0.1:9",
     )
     assert adapter.create_table is True
+    made = create_persistence_adapter(
+        {
+            settings.STORE: "dynamodb",
+            settings.DYNAMODB_ENDPOINT: "http://127.0.0.1:9",
+            settings.DYNAMODB_CREATE_TABLE: "0",
+        }
+    )
+    assert isinstance(made, DynamoDBPersistenceAdapter) and made.create_table is False
     default = create_persistence_adapter({settings.STORE: "dynamodb"})
     assert isinstance(default, DynamoDBPersistenceAdapter)
     assert (default.table_name, default.region, default.endpoint_url) == (

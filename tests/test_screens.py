@@ -21,6 +21,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective, UserEvent
 
+from tests.support import apl_suggester
 from tests.support.apl import check_document, expressions, load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,25 @@ def test_document_uses_documented_apl_and_binds_to_its_datasource(kind: str) -> 
     example = sample(kind)
     assert example["document"] == kind
     assert check_document(document(kind), example["datasources"]) == []
+
+
+def test_amazons_apl_suggester_finds_nothing_in_any_screen() -> None:
+    screens = {kind: (document(kind), sample(kind)["datasources"]) for kind in KINDS}
+    assert apl_suggester.validate(screens) == {kind: [] for kind in KINDS}
+
+
+def test_apl_suggester_reports_what_it_found_in_the_paced_set_before_the_fix() -> None:
+    """Its one finding in these screens: the paced set's text scrolls in a row whose height
+    was left to its content, so the ScrollView's 100% had nothing to be a share of."""
+    broken = document("paced_set")
+    del broken["mainTemplate"]["item"]["item"]["items"][2]["height"]
+    found = apl_suggester.validate({"paced_set": (broken, sample("paced_set")["datasources"])})
+    assert found == {
+        "paced_set": [
+            "WARNING /mainTemplate/item/item/items/2/items/0/height: ScrollView height must be "
+            "an absolute value when the parent height is set to auto."
+        ]
+    }
 
 
 @pytest.mark.parametrize("kind", KINDS)

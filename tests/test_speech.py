@@ -1,4 +1,4 @@
-"""The renderer's paced-set cache: same words as a fresh render, varied praise, bounded."""
+"""The renderer: plain Jinja, and its paced-set cache (same words, varied praise, bounded)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import html
 import itertools
 import random
 import re
+import shutil
 
 import pytest
 
 from skill.coach import pacing
 from skill.coach.catalog import default_catalog
 from skill.coach.speech import PACED_VARIANTS, PacedSets, SpeechRenderer
+from skill.settings import SPEECH_TEMPLATES_DIR
 
 PRAISE = re.compile(r"<s>(?:And release\. )?([^<]*)</s>")
 
@@ -99,3 +101,19 @@ def test_a_hold_is_timed_by_its_paced_part_and_no_cue_says_its_length() -> None:
         for step in exercise.steps:
             if step.hold:
                 assert not re.search(r"\bseconds?\b", step.cue), (exercise.id, step.cue)
+
+
+def test_a_template_may_use_whatever_jinja_offers(tmp_path) -> None:
+    """Filters, tests, includes and slices the old compiler refused, in a copy of the templates."""
+    root = tmp_path / "speech_templates"
+    shutil.copytree(SPEECH_TEMPLATES_DIR, root)
+    (root / "en" / "_greeting.ssml.j2").write_text("Hello {{ name | default('friend') }}.")
+    (root / "en" / "goodbye.ssml.j2").write_text(
+        "{% block speech %}{% include '_greeting.ssml.j2' %} "
+        "{{ words[:2] | join(', ') | lower }}{% if extra is defined %} {{ extra }}{% endif %}"
+        "{% endblock %}"
+    )
+    renderer = SpeechRenderer(root, compiled=None)
+    said = renderer.render("goodbye", "en-GB", words=["ONE", "Two", "three"], extra="<b>")
+    assert said.speech == "<speak>Hello friend. one, two &lt;b&gt;</speak>"
+    assert renderer.render("goodbye", "en-US", words=[]).speech == "<speak>Hello friend.</speak>"

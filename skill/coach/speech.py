@@ -3,37 +3,35 @@
 Handlers decide, templates speak. Each response key is one Jinja file,
 ``speech_templates/<locale>/<key>.ssml.j2``, defining the blocks ``speech`` and, where
 they apply, ``reprompt``, ``card_title`` and ``card``, each rendered on its own against
-one context. The shared macro libraries ``_lib`` and ``_phrases`` are built once per
-locale and are globals (``lib``, ``phrases``) in every template. A request's locale is
-matched against the folders that exist (:mod:`skill.coach.locales`: the exact locale,
-then its language, then English) and templates fall back along that chain file by file,
-so a locale only overrides what it says differently.
+one context. The shared macro libraries ``_lib``, ``_phrases`` and ``_screen`` are built
+once per locale and are globals (``lib``, ``phrases``, ``screen``) in every template. A
+request's locale is matched against the folders that exist (:mod:`skill.coach.locales`:
+the exact locale, then its language, then English) and templates fall back along that
+chain file by file, so a locale only overrides what it says differently.
 
-Templates are Jinja, rendered as plain Python: :mod:`skill.coach.template_compiler`
-turns a locale's templates into functions that need only markupsafe. The Lambda package
-carries them compiled (:func:`compile_templates`, ``speech_templates_compiled/<locale>.py``),
-so a cold start imports no Jinja; a checkout compiles each template from its source (Jinja
-parses it) on first use.
-
-Rendering is strict (a missing value is an error, never empty speech) and XML-escaped (a
-slot value such as ``<audio src="x"/>`` or ``AT&T`` is spoken as text, never interpreted
-as SSML), as a Jinja environment with ``autoescape`` and ``StrictUndefined`` renders.
+Each locale chain gets one :class:`jinja2.Environment`: strict (``StrictUndefined``: a
+missing value is an error, never empty speech) and XML-autoescaped (a slot value such as
+``<audio src="x"/>`` or ``AT&T`` is spoken as text, never interpreted as SSML). Where a
+folder of precompiled templates exists (the Lambda package has one, written at package time
+by Jinja's own :meth:`~jinja2.Environment.compile_templates`), the environment loads them
+with :class:`jinja2.ModuleLoader`: the code Jinja would generate, without lexing and
+compiling it again. A checkout renders from the sources. :meth:`SpeechRenderer.preload_all`
+loads every template of every locale, so a server or a Lambda snapshot does it once.
 """
 
 # Without ``from __future__ import annotations``: with it, every NamedTuple field here
 # would be a ForwardRef that typing compiles at import, on every Lambda cold start.
 
 import html
-import importlib.util
 import random
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import jinja2
+
 from skill.alexa.sounds import earcon_urls
 from skill.coach.locales import DEFAULT_LANGUAGE, fallback_chain
-from skill.coach.template_runtime import CompiledTemplate, Library
 from skill.settings import COMPILED_TEMPLATES_DIR, SPEECH_TEMPLATES_DIR
 
 TEMPLATE_SUFFIX = ".ssml.j2"
@@ -52,35 +50,40 @@ def _folders(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir())
 
 
+def _new_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    """The one configuration templates are compiled and rendered with."""
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
 def compile_templates(target: Path, root: Path = SPEECH_TEMPLATES_DIR) -> list[Path]:
-    """Compile each locale folder's templates (fallbacks included) into ``target/<locale>.py``.
+    """Compile each locale folder's templates (fallbacks included) into ``target/<locale>``.
 
-    Each module holds what the renderer would compile for that locale from the sources:
-    every template the locale's chain finds, libraries included. A template the compiler
-    cannot translate stops the build rather than being left out.
+    Each folder holds what the renderer would compile for that locale: the module of every
+    template the locale's chain finds, named as :class:`jinja2.ModuleLoader` looks it up.
+    A syntax error stops the build rather than leaving a template out.
     """
-    from skill.coach import template_compiler  # Jinja parses: only here, and in a checkout
-
-    target.mkdir(parents=True, exist_ok=True)
     written = []
     folders = _folders(root)
     for locale in folders:
         chain = fallback_chain(locale, folders)
-        path = target / f"{chain[0]}.py"
-        path.write_text(template_compiler.locale_source(root, chain, TEMPLATE_SUFFIX), "utf-8")
-        written.append(path)
+        environment = _new_environment(jinja2.FileSystemLoader([root / name for name in chain]))
+        folder = target / chain[0]
+        environment.compile_templates(
+            folder,
+            filter_func=lambda name: name.endswith(TEMPLATE_SUFFIX),
+            zip=None,
+            ignore_errors=False,
+        )
+        written.append(folder)
     return written
-
-
-def _precompiled(path: Path) -> Mapping[str, CompiledTemplate]:
-    """A locale's templates from the module :func:`compile_templates` wrote (and its .pyc)."""
-    name = "_step_coach_speech_" + path.stem.replace("-", "_")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None, path
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    templates: Mapping[str, CompiledTemplate] = module.TEMPLATES
-    return templates
 
 
 def _squash(markup: str) -> str:
@@ -171,44 +174,30 @@ class BeatTimes:
 
 
 class LocaleSpeech:
-    """One locale's compiled templates, its macro libraries, and the globals templates see."""
+    """One locale chain's Jinja environment, its macro libraries and the globals it renders with."""
 
-    def __init__(self, templates: Mapping[str, CompiledTemplate], rng: random.Random) -> None:
-        self.templates = templates
-        self.libraries: dict[str, Library] = {}
-        self.globals: dict[str, Any] = {"pick": _pick(rng), "sound_urls": earcon_urls()}
+    def __init__(self, environment: jinja2.Environment, rng: random.Random) -> None:
+        self.environment = environment
+        environment.globals["pick"] = _pick(rng)
+        environment.globals["sound_urls"] = earcon_urls()
         for file_name, global_name in LIBRARIES.items():  # _lib uses phrases: order matters
-            self.globals[global_name] = self.load(file_name)
-        self.globals["paced"] = PacedSets(self.globals["lib"].beats, rng)
-        self.beat_times = BeatTimes(self.globals["lib"].beats)
+            environment.globals[global_name] = self.template(file_name).module
+        environment.globals["paced"] = PacedSets(environment.globals["lib"].beats, rng)
+        self.beat_times = BeatTimes(environment.globals["lib"].beats)
+        # The globals as one plain dict: Template.new_context would flatten the ChainMap of
+        # template and environment globals on every render (~10 us).
+        self.globals: dict[str, Any] = dict(environment.globals)
 
-    def load(self, file_name: str) -> Library:
-        """A library, built once with the globals defined so far (as Jinja's import does)."""
-        library = self.libraries.get(file_name)
-        if library is None:
-            module = self.template(file_name).module
-            if module is None:
-                raise TemplateNotFound(f"{file_name} has blocks: it is not a macro library")
-            library = self.libraries[file_name] = module(dict(self.globals), self.load)
-        return library
-
-    def template(self, file_name: str) -> CompiledTemplate:
-        template = self.templates.get(file_name)
-        if template is None:
-            raise TemplateNotFound(f"no speech template {file_name}")
-        return template
-
-
-class TemplateNotFound(LookupError):
-    """A response key (or library) that no folder of the locale's chain has."""
+    def template(self, file_name: str) -> jinja2.Template:
+        return self.environment.get_template(file_name)
 
 
 class SpeechRenderer:
     """Renders response keys for any locale; a locale's templates are loaded on first use.
 
-    From the precompiled module where the package has one, else compiled from the sources
-    (once per process and set of sources). A server calls :meth:`preload_all` before it
-    forks its workers.
+    From the precompiled modules where the package has them, else compiled from the
+    sources, each once per process. A server, and a Lambda before its snapshot, calls
+    :meth:`preload_all` before any request comes.
     """
 
     def __init__(
@@ -219,7 +208,7 @@ class SpeechRenderer:
         rng: random.Random | None = None,
     ) -> None:
         self.root = root
-        self.compiled = compiled  # precompiled templates, used where a locale's module exists
+        self.compiled = compiled  # precompiled templates, used where a locale's folder exists
         self.rng = rng or random.Random()
         # Keyed by chains of existing folders, never by a request's locale string: as
         # many entries as there are folders, whatever locales requests name.
@@ -235,29 +224,27 @@ class SpeechRenderer:
         return list(self._folders)
 
     def speech(self, locale: str | None) -> LocaleSpeech:
-        """The templates and globals a locale renders with, loaded once per folder chain."""
+        """A locale's environment and globals, built once per chain of existing folders."""
         chain = fallback_chain(locale, self._folders) or (DEFAULT_LANGUAGE,)
         speech = self._chains.get(chain)
         if speech is None:
-            speech = self._chains[chain] = LocaleSpeech(self._templates(chain), self.rng)
+            speech = self._chains[chain] = LocaleSpeech(self._environment(chain), self.rng)
         return speech
 
-    def _templates(self, chain: tuple[str, ...]) -> Mapping[str, CompiledTemplate]:
-        precompiled = self.compiled / f"{chain[0]}.py" if self.compiled else None
-        if precompiled is not None and precompiled.is_file():
-            return _precompiled(precompiled)
-        from skill.coach import template_compiler  # a checkout: Jinja parses the sources
-
-        return template_compiler.load_locale(self.root, chain, TEMPLATE_SUFFIX)
+    def _environment(self, chain: tuple[str, ...]) -> jinja2.Environment:
+        precompiled = self.compiled / chain[0] if self.compiled else None
+        if precompiled is not None and precompiled.is_dir():
+            return _new_environment(jinja2.ModuleLoader(precompiled))
+        return _new_environment(jinja2.FileSystemLoader([self.root / name for name in chain]))
 
     def preload(self, locale: str) -> None:
-        """Load a locale's templates now, so no request pays for it (and typos fail early)."""
+        """Load every template of a locale now, so no request pays for it (and typos fail early)."""
         speech = self.speech(locale)
         for key in self.keys:
             speech.template(key + TEMPLATE_SUFFIX)
 
     def preload_all(self) -> None:
-        """Load every locale folder's templates."""
+        """Load every template of every locale folder."""
         for locale in self.locales():
             self.preload(locale)
 
@@ -270,12 +257,16 @@ class SpeechRenderer:
 
     def render(self, key: str, locale: str | None, **data: Any) -> Rendered:
         speech = self.speech(locale)
-        blocks = speech.template(key + TEMPLATE_SUFFIX).blocks
-        context = {**speech.globals, **data}
+        environment = speech.environment
+        template = speech.template(key + TEMPLATE_SUFFIX)
+        blocks = template.blocks
+        context = environment.context_class(
+            environment, {**speech.globals, **data}, template.name, blocks
+        )
 
         def block(name: str) -> str | None:
             render_block = blocks.get(name)
-            return _squash(render_block(context)) if render_block else None
+            return _squash("".join(render_block(context))) if render_block else None
 
         speech_markup = block("speech")
         reprompt = block("reprompt")

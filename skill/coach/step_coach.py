@@ -64,7 +64,7 @@ class StepCoach:
         """Do now what requests would otherwise do on first use: compile templates and plans,
         read the screens' documents.
 
-        For a server that forks workers after loading the app; a Lambda cold start skips it.
+        Part of :func:`skill.coach.priming.prime`, which servers and the Lambda run at start-up.
         """
         self.renderer.preload_all()
         self.catalog.compile_plans()

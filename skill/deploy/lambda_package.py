@@ -4,9 +4,8 @@ Only what the Lambda path imports goes in. :func:`runtime_modules` follows the s
 imports from ``skill.lambda_function`` through the source (every ``import``, also inside
 functions, but not under ``if TYPE_CHECKING:``), so the web endpoint, the signature
 verifier and the local runner stay out, and with them flask, gunicorn and cryptography.
-The speech templates go in as sources (the renderer finds its locales' folders there) and
-compiled to plain Python, a module per locale, so a cold start imports no Jinja at all
-(``skill.coach.template_compiler`` is build-time only, and Jinja stays out of the zip);
+The speech templates go in as sources (the renderer finds its locales' folders there) and,
+precompiled by Jinja, as Python modules (no lexing or code generation on a cold start);
 the content TOML files with a JSON twin (no tomllib).
 
 Dependencies are wheels for Lambda's platform, not this machine's: ``pip install
@@ -17,7 +16,7 @@ CLI's change detection sees only real changes.
 
 Where the target runtime is the building Python's own version, every module also goes in
 as bytecode: Lambda's /var/task is read-only, so without it each cold start compiles
-the skill, botocore and the SDK from source (twice the time of the rest).
+the skill, Jinja, botocore and the SDK from source (twice the time of the rest).
 """
 
 from __future__ import annotations
@@ -41,20 +40,20 @@ from skill.deploy import sources
 # The Lambda runtimes offered: those AWS supports and has not deprecated (cfn-lint's
 # lifecycle data: python3.11 is deprecated on 2027-06-30, python3.12 on 2028-10-31).
 RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+# The runtimes Lambda SnapStart supports, which the stack turns on by default.
+SNAPSTART_RUNTIMES = RUNTIMES[1:]
 # The runtime of the Python that builds: then the zip carries bytecode Lambda can use.
 BUILD_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
-# Built for the building Python where Lambda offers it, else the newest widely used one.
-DEFAULT_RUNTIME = BUILD_RUNTIME if BUILD_RUNTIME in RUNTIMES else "python3.13"
+# Built for the building Python where SnapStart runs on it, else the newest widely used one
+# (the zip then carries no bytecode: a snapshot compiles it once, when a version is published).
+DEFAULT_RUNTIME = BUILD_RUNTIME if BUILD_RUNTIME in SNAPSTART_RUNTIMES else "python3.13"
 # Lambda architecture -> the manylinux platform tag of its wheels.
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 DEFAULT_ARCHITECTURE = "x86_64"
-# What the Lambda path needs from PyPI: the SDK, the compiled templates' markup escaping,
-# the DynamoDB client. Their own dependencies (ask-sdk-model, requests, botocore, ...) follow.
-LAMBDA_DISTRIBUTIONS = ("ask-sdk-core", "boto3", "markupsafe")
-# Modules the Lambda path names but never runs: the package carries what they would make.
-# (The speech templates are compiled at package time; only a checkout compiles them, with
-# Jinja, which therefore stays out of the zip.)
-BUILD_TIME_ONLY = frozenset({"skill.coach.template_compiler"})
+# What the Lambda path needs from PyPI: the SDK, the templates, the DynamoDB client and the
+# SnapStart runtime hooks (built into Lambda's managed runtime; shipped so the zip runs the
+# same anywhere). Their own dependencies (ask-sdk-model, markupsafe, botocore, ...) follow.
+LAMBDA_DISTRIBUTIONS = ("ask-sdk-core", "botocore", "jinja2", "snapshot-restore-py")
 # Lambda's own limit for a zip uploaded directly (larger ones must come from S3).
 LAMBDA_ZIP_LIMIT_BYTES = 50 * 1024 * 1024
 # Files that never belong in the zip.
@@ -157,7 +156,7 @@ def runtime_modules(root: str = sources.LAMBDA_MODULE) -> RuntimeModules:
     pending = [root]
     while pending:
         module = pending.pop()
-        if module in own or module in BUILD_TIME_ONLY:
+        if module in own:
             continue
         path = _module_file(module)
         if path is None:
@@ -217,8 +216,8 @@ def write_code(destination: Path) -> list[Path]:
         written.append(relative)
     for twin in sources.write_content_json(destination / sources.CONTENT):
         written.append(twin.relative_to(destination))
-    for module in sources.write_compiled_templates(destination / sources.COMPILED_TEMPLATES):
-        written.append(module.relative_to(destination))
+    for folder in sources.write_compiled_templates(destination / sources.COMPILED_TEMPLATES):
+        written.extend(path.relative_to(destination) for path in sorted(folder.iterdir()))
     requirements_file = destination / "requirements.txt"
     requirements_file.write_text(
         "# The Lambda path's dependencies, pinned to the versions tested with it.\n"

@@ -53,7 +53,7 @@ def interaction_model_file(locale: str) -> Path:
 
 
 def write_compiled_templates(target: Path) -> list[Path]:
-    """The templates compiled, a Python module per locale, for the renderer to load."""
+    """The templates as Python modules (Jinja's), which the renderer loads where it finds them."""
     return compile_templates(target, SPEECH_TEMPLATES_DIR)
 
 

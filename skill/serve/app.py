@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from skill import settings
 from skill.alexa.envelope import InvalidRequest, is_text
 from skill.alexa.ids import key_tag, user_key
+from skill.coach import priming
 from skill.coach.step_coach import ForgetFailed, StepCoach
 from skill.serve.verification import RequestVerifier, VerificationError
 
@@ -201,7 +202,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     coach = app.config.get("STEP_COACH_COACH")
     if coach is None:
         coach = StepCoach.from_environment()
-        coach.warm_up()  # before gunicorn forks: every worker starts with templates compiled
+        priming.prime(coach)  # before gunicorn forks: every worker starts with it all loaded
     app.extensions["step_coach.verifier"] = verifier
     app.extensions["step_coach.coach"] = coach
 

@@ -227,6 +227,16 @@ class PersistenceAdapter(AbstractPersistenceAdapter, metaclass=ABCMeta):
         """
         return self._update(self._key(request_envelope), mutate)
 
+    def prime(self) -> None:
+        """Build now what the first request would (a client, its configuration), with no call
+        to the store, so a server or a Lambda snapshot starts with it. Nothing by default.
+        """
+
+    def renew(self) -> None:
+        """After a Lambda snapshot restore: replace what must not be shared between the
+        instances restored from one snapshot (connections, credentials). Nothing by default.
+        """
+
     def close(self) -> None:
         """Release this thread's resources; the adapter reconnects if used again."""
 

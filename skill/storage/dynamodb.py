@@ -33,7 +33,7 @@ _NAMES = {"#d": "data", "#v": "format_version", "#r": "revision"}
 
 
 class DynamoDBPersistenceAdapter(PersistenceAdapter):
-    """Attributes in a DynamoDB table (partition key ``id``, a string), through boto3.
+    """Attributes in a DynamoDB table (partition key ``id``, a string), through botocore.
 
     One attempt of a call takes at most ``connect_timeout + read_timeout`` (0.5 + 1.0 s;
     DynamoDB answers in milliseconds). botocore retries nothing itself: a throttled,
@@ -44,8 +44,8 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
     calls together, and then StorageError; outside a budget a call gives up after
     ``max_attempts`` attempts. ``update_attributes`` is optimistic: read with a consistent
     read, write with a condition on the ``revision`` read, and on a conflict start again,
-    a bounded number of times. The boto3 client is made lazily per process, so building
-    the adapter before a fork is safe.
+    a bounded number of times. The client is made lazily per process, so building the
+    adapter before a fork is safe; :meth:`prime` builds it ahead of the first request.
     """
 
     def __init__(
@@ -72,9 +72,10 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
         self.read_timeout = read_timeout
         self.max_attempts = max_attempts
         self.conflict_attempts = conflict_attempts
-        # aws_access_key_id / aws_secret_access_key for a local server; None: boto3's chain.
+        # aws_access_key_id / aws_secret_access_key for a local server; None: botocore's chain.
         self._credentials = dict(credentials or {})
         self._client_state: tuple[int, Any] | None = None
+        self._loader: Any = None  # botocore's loader, with the service model it has read
         self._table_ready_pid: int | None = None
 
     def __repr__(self) -> str:
@@ -220,28 +221,71 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
             time.sleep(random.uniform(0, 0.025 * 2**attempt))  # jittered, a few tens of ms
         raise AssertionError("unreachable")
 
+    def prime(self) -> None:
+        """Build the client now, with no network call: botocore's import, DynamoDB's service
+        model and endpoint rules, and each call the skill makes once, answered inside the
+        client (its ``before-send`` event returns an empty item, so nothing is sent), which
+        builds the operations' serializers, signing and parsers. The table itself is checked
+        (where the adapter creates it) by the first request.
+        """
+        import encodings.idna  # noqa: F401  (urllib3 reads the host with it on first connecting)
+
+        client = self._new_client()
+        self._client_state = (os.getpid(), client)
+        table_ready, self._table_ready_pid = self._table_ready_pid, os.getpid()  # not checked
+        client.meta.events.register_first("before-send.dynamodb", _answered_inside)
+        try:
+            key = "step-coach-priming"
+            self._read(key)
+            self._call(key, "put_item", Item=self._item(key, "{}", 1))
+            self._write(key, "{}")
+            self._delete(key)
+        finally:
+            client.meta.events.unregister("before-send.dynamodb", _answered_inside)
+            self._table_ready_pid = table_ready
+
+    def renew(self) -> None:
+        """A new client after a snapshot restore, primed again: no connection and no
+        credentials shared with the other instances restored from the same snapshot. The
+        service model stays loaded, so this costs a credential lookup and no parsing.
+        """
+        self.close()
+        self.prime()
+
     def _client(self) -> Any:
         pid = os.getpid()
         if self._client_state is None or self._client_state[0] != pid:
-            import boto3
-            from botocore.config import Config
-
-            client = boto3.session.Session(**self._credentials).client(
-                "dynamodb",
-                region_name=self.region,
-                endpoint_url=self.endpoint_url,
-                config=Config(
-                    connect_timeout=self.connect_timeout,
-                    read_timeout=self.read_timeout,
-                    retries={"mode": "standard", "total_max_attempts": 1},  # see _call
-                ),
-            )
-            self._client_state = (pid, client)
+            self._client_state = (pid, self._new_client())
         client = self._client_state[1]
         if self.create_table and self._table_ready_pid != pid:
             self._ensure_table(client)
             self._table_ready_pid = pid
         return client
+
+    def _new_client(self) -> Any:
+        # botocore's own session: the client is all this adapter uses, and boto3's resource
+        # layer on top of it would be a tenth more of the import for nothing.
+        import botocore.session
+        from botocore.config import Config
+
+        session = botocore.session.get_session()
+        if self._loader is not None:  # the service model as already read, not read again
+            session.register_component("data_loader", self._loader)
+        self._loader = session.get_component("data_loader")
+        if self._credentials:
+            session.set_credentials(
+                self._credentials["aws_access_key_id"], self._credentials["aws_secret_access_key"]
+            )
+        return session.create_client(
+            "dynamodb",
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=Config(
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                retries={"mode": "standard", "total_max_attempts": 1},  # see _call
+            ),
+        )
 
     def _ensure_table(self, client: Any, timeout: float = 30.0) -> None:
         """Create the table if missing (local servers, first run) and wait until ACTIVE."""
@@ -260,6 +304,18 @@ class DynamoDBPersistenceAdapter(PersistenceAdapter):
             if time.monotonic() > deadline:
                 raise StorageError(f"DynamoDB table {self.table_name} is not active")
             time.sleep(0.05)
+
+
+class _EmptyBody:
+    def stream(self) -> list[bytes]:
+        return [b"{}"]
+
+
+def _answered_inside(request: Any, **_: Any) -> Any:
+    """botocore's ``before-send`` handler: the answer DynamoDB gives to a call with no item."""
+    from botocore.awsrequest import AWSResponse
+
+    return AWSResponse(request.url, 200, {}, _EmptyBody())
 
 
 class _ConditionFailed(Exception):

@@ -48,8 +48,8 @@ def create_persistence_adapter(
     :class:`~skill.settings.ConfigurationError` now, once, rather than a failure per
     request. For ``dynamodb``
     with an explicit endpoint (dynalite, DynamoDB Local) the table is created on first
-    use; on AWS it is provisioned with the deployment, so no CreateTable permission is
-    needed.
+    use (unless ``STEP_COACH_DYNAMODB_CREATE_TABLE=0``); on AWS it is provisioned with the
+    deployment, so no CreateTable permission is needed.
     """
     store = environ.get(settings.STORE, "sqlite").strip().lower() or "sqlite"
     if store == "none":
@@ -76,7 +76,8 @@ def create_persistence_adapter(
             table_name=environ.get(settings.DYNAMODB_TABLE) or DEFAULT_DYNAMODB_TABLE,
             region=region,
             endpoint_url=endpoint,
-            create_table=endpoint is not None,
+            create_table=endpoint is not None
+            and environ.get(settings.DYNAMODB_CREATE_TABLE, "1").strip() != "0",
         )
     raise ConfigurationError(
         f"{settings.STORE}={environ.get(settings.STORE, '')[:100]!r} is not a known store; "
