@@ -142,3 +142,29 @@ def test_without_snapstart_the_same_priming_runs_at_init() -> None:
     assert report["init"] == report["snapshot"]  # nothing left for the hook or a request
     assert report["init"]["templates"] > 40 and report["init"]["client"] is True
     assert store.accepted == 0
+
+
+def test_the_rehearsal_renders_every_kind_of_response(monkeypatch) -> None:
+    """Every response key but the few the rehearsal cannot reach without a store or a clock
+    (see skill.coach.priming): what a first request would otherwise render first."""
+    from skill.coach import priming
+    from skill.coach.speech import SpeechRenderer
+    from skill.coach.step_coach import StepCoach
+
+    coach = StepCoach(persistence_adapter=None)
+    rendered: set[str] = set()
+    render = SpeechRenderer.render
+
+    def recording(self, key, locale, **data):
+        rendered.add(key)
+        return render(self, key, locale, **data)
+
+    monkeypatch.setattr(SpeechRenderer, "render", recording)
+    priming.rehearse(coach)
+    assert set(coach.renderer.keys) - rendered == {
+        "error",
+        "screen_hint",
+        "notices",
+        "set_done",
+        "skip_elsewhere",
+    }

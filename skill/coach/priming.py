@@ -8,7 +8,9 @@ snapshot (before it, in a runtime hook), or once at start-up (gunicorn before it
 plain Lambda's init), never inside a request.
 
 The rehearsal is a short conversation per set of templates (every response key but the
-catch-all's apology and a refused touch's hint), on a screen device so screens render too,
+catch-all's apology, a refused touch's hint, the notices of a lost place or a failed save,
+the answer to a set already done and a skip to an exercise the routine lacks: those
+templates are parsed, not rendered), on a screen device so screens render too,
 answered by a stand-in coach sharing the real one's catalog and renderer but with no store:
 nothing is read or written, and no network call is made. The real store's client is
 built by the adapter's own :meth:`~skill.storage.base.PersistenceAdapter.prime`.
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from skill.alexa import requests
+from skill.coach import asking, wellbeing
 from skill.coach.language import language_data
 from skill.coach.step_coach import StepCoach
 
@@ -56,11 +59,22 @@ def _rehearsal(coach: StepCoach) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "StartWorkoutIntent", {"exercise": catalog.exercises[workout].name}
     yield "SetPaceIntent", {"pace": "slower"}
     yield "SetPaceIntent", {"pace": "sideways"}
+    # What a runner asks or says mid-workout, and skipping out of it; then back in.
+    for name in (*asking.INTENTS, *wellbeing.INTENTS, "AMAZON.YesIntent"):
+        yield name, {}
+    yield "AboutExerciseIntent", {"exercise": catalog.exercises[workout].name}
+    yield "PainIntent", {}
+    yield "AMAZON.NoIntent", {}  # go on gently
+    yield "SkipIntent", {}
+    yield "StartWorkoutIntent", {"exercise": catalog.exercises[workout].name}
     for name in ("Next", "Repeat", "Previous", "Pause", "Resume", "Fallback"):
         yield f"AMAZON.{name}Intent", {}
     for _ in range(len(catalog.plan(workout).steps) + 1):  # to the end, and one beyond it
         yield "AMAZON.NextIntent", {}
     yield "AMAZON.StopIntent", {}
+    yield "StartWorkoutIntent", {"exercise": catalog.exercises[workout].name}
+    yield "PainIntent", {}
+    yield "AMAZON.YesIntent", {}  # stop for today
 
 
 def _locales(coach: StepCoach) -> list[str]:
