@@ -31,7 +31,7 @@ from skill.local.nlu import LocalNLU
 from skill.local.session import LOCAL_APPLICATION_ID, LocalSession
 from skill.local.transports import HttpSkill, RunnerError
 from tests.support import servers
-from tests.support.runner import run_local_runner
+from tests.support.runner import assert_one_line_error, run_local_runner
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REQUIRED_KEYS = {
@@ -60,16 +60,6 @@ def json_turns(stdout: str) -> list[dict[str, Any]]:
 
 def says(*utterances: str) -> list[str]:
     return [arg for utterance in utterances for arg in ("--say", utterance)]
-
-
-def assert_one_line_error(status: int, out: str, err: str, *words: str) -> None:
-    assert status != 0
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("local_runner: error: ")
-    for word in words:
-        assert word in lines[0]
 
 
 # --- JSON lines and scripted turns --------------------------------------------------------

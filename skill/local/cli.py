@@ -26,7 +26,7 @@ from typing import Any, NoReturn, TextIO
 from skill import settings
 from skill.alexa.requests import new_marker
 from skill.local.console import Console
-from skill.local.conversation import Conversation
+from skill.local.conversation import MAX_RECORDING_SECONDS, Conversation, utterance_problem
 from skill.local.dialog_files import SkillIoRecorder, read_replay
 from skill.local.nlu import LocalNLU, UnknownLocale
 from skill.local.session import (
@@ -168,8 +168,20 @@ def _script_lines(path: str) -> list[str]:
     except (OSError, UnicodeDecodeError) as failure:
         reason = getattr(failure, "strerror", None) or type(failure).__name__
         raise RunnerError(f"cannot read script file {path}: {reason}") from None
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1)]
+    return [
+        _checked(line, f"{path}, line {number}")
+        for number, line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def _checked(utterance: str, where: str) -> str:
+    """The utterance, or RunnerError when it cannot be one turn (checked before any runs)."""
+    problem = utterance_problem(utterance)
+    if problem is not None:
+        raise RunnerError(f"{where}: {problem}")
+    return utterance
 
 
 @dataclass(frozen=True)
@@ -189,7 +201,7 @@ def _scripted_turns(turns: Sequence[tuple[str, str]]) -> list[str | Recording]:
         elif option == "--hear":
             utterances.append(_recording(value))
         else:
-            utterances.append(value)
+            utterances.append(_checked(value, option))
     return utterances
 
 
@@ -197,7 +209,7 @@ def _recording(path: str) -> Recording:
     from skill.local.hearing.audio import AudioError, read_wav
 
     try:
-        return Recording(path, read_wav(path))
+        return Recording(path, read_wav(path, max_seconds=MAX_RECORDING_SECONDS))
     except AudioError as error:
         raise RunnerError(str(error)) from None
 
@@ -310,6 +322,27 @@ def _run_turns(conversation: Conversation, turns: Sequence[str | Recording], nlu
             return
 
 
+def _converse(
+    conversation: Conversation,
+    args: argparse.Namespace,
+    scripted: bool,
+    utterances: Sequence[str | Recording],
+    nlu: LocalNLU,
+    console: Console,
+) -> None:
+    if scripted:
+        _run_turns(conversation, utterances, nlu)
+    elif args.listen and (microphone := _microphone(console)) is not None:
+        from skill.local.listening import hands_free
+
+        try:
+            hands_free(conversation, _listener(nlu, microphone), console)
+        finally:
+            microphone.close()
+    else:
+        _interactive(conversation, console)
+
+
 def run(args: argparse.Namespace) -> int:
     """The runner with parsed options; raises :class:`RunnerError` for user errors."""
     if args.list_voices:
@@ -324,7 +357,13 @@ def run(args: argparse.Namespace) -> int:
         nlu = LocalNLU.for_locale(args.locale)
     except UnknownLocale as unknown:
         raise UsageError(str(unknown)) from None
-    utterances = list(replay.utterances) if replay else _scripted_turns(args.turns or [])
+    if replay is not None:
+        utterances = [
+            _checked(text, f"{args.replay}, userInput {number}")
+            for number, text in enumerate(replay.utterances, start=1)
+        ]
+    else:
+        utterances = _scripted_turns(args.turns or [])
     scripted = replay is not None or bool(args.turns)
     skill: Skill = HttpSkill(args.url) if args.url else InProcessSkill()
     marker = None if args.new_user else _remembered_marker()
@@ -346,17 +385,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with _speaker(args) as speaker:
             conversation = Conversation(session, skill, speaker, console, recorder)
-            if scripted:
-                _run_turns(conversation, utterances, nlu)
-            elif args.listen and (microphone := _microphone(console)) is not None:
-                from skill.local.listening import hands_free
-
-                try:
-                    hands_free(conversation, _listener(nlu, microphone), console)
-                finally:
-                    microphone.close()
-            else:
-                _interactive(conversation, console)
+            try:
+                _converse(conversation, args, scripted, utterances, nlu, console)
+            finally:  # the end of a script, Ctrl-C: an open session hears that it ended
+                conversation.close()
     finally:
         skill.close()
         if recorder is not None:

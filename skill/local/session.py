@@ -176,11 +176,19 @@ class LocalSession:
         outgoing.append(self._intent_turn(utterance, understanding))
         return outgoing
 
-    def end(self, reason: str, utterance: str = "") -> Outgoing | None:
-        """A ``SessionEndedRequest`` for the open session (which is then closed), if any."""
+    def end(
+        self, reason: str, utterance: str = "", error: Mapping[str, str] | None = None
+    ) -> Outgoing | None:
+        """A ``SessionEndedRequest`` for the open session (which is then closed), if any.
+
+        ``error`` (``{"type", "message"}``) goes with reason ``ERROR``, as Alexa sends it.
+        """
         if not self.is_open:
             return None
-        request = self._request("SessionEndedRequest", reason=reason)
+        fields: dict[str, Any] = {"reason": reason}
+        if error is not None:
+            fields["error"] = dict(error)
+        request = self._request("SessionEndedRequest", **fields)
         outgoing = Outgoing(self._envelope(request), utterance)
         self._close()
         return outgoing

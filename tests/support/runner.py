@@ -22,3 +22,14 @@ def run_local_runner(
         timeout=timeout,
         check=check,
     )
+
+
+def assert_one_line_error(status: int, out: str, err: str, *words: str) -> None:
+    """The runner failed as a user should see it: one line on stderr naming ``words``."""
+    assert status != 0
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("local_runner: error: ")
+    for word in words:
+        assert word in lines[0]
