@@ -6,7 +6,7 @@ endpoint over HTTP (``--url``, :mod:`skill.local.transports`); the answer is pri
 (:mod:`skill.local.console`) and spoken with its pauses (:mod:`skill.local.speaker`).
 Options other tools rely on: ``--say``, ``--script``, ``--json``, ``--mute``, ``--wav``,
 ``--url``, ``--locale``, ``--voice``, ``--rate``, ``--list-voices``, ``--screen`` (the
-requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen`),
+requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen_text`),
 ``--person`` (a recognised voice in the household).
 
 Errors the user can fix (an unreachable ``--url``, a missing script, an unknown locale)
@@ -214,17 +214,16 @@ def _recording(path: str) -> Recording:
         raise RunnerError(str(error)) from None
 
 
-def _listener(nlu: LocalNLU, microphone: Any) -> Any:
-    """The runner's ears for this locale; RunnerError when it cannot hear this language."""
+def _speech_input(nlu: LocalNLU) -> Any:
+    """The runner's hearing and understanding for this locale; RunnerError when it cannot
+    hear this language."""
     from skill.local.hearing.language_model import LanguageModelError
-    from skill.local.hearing.recognizer import Recognizer
-    from skill.local.listening import Listener
+    from skill.local.understanding.speech_input import SpeechInput
 
     try:
-        recognizer = Recognizer(nlu.locale)
+        return SpeechInput.for_locale(nlu.locale)
     except LanguageModelError as error:
         raise RunnerError(str(error)) from None
-    return Listener(recognizer, microphone, nlu)
 
 
 def _microphone(console: Console) -> Any:
@@ -309,13 +308,14 @@ def _interactive(conversation: Conversation, console: Console) -> None:
 
 
 def _run_turns(conversation: Conversation, turns: Sequence[str | Recording], nlu: LocalNLU) -> None:
-    listener = None
+    speech = None
     for turn in turns:
         if isinstance(turn, Recording):
             from skill.local.listening import take_turn
 
-            listener = listener or _listener(nlu, microphone=None)
-            staying = take_turn(conversation, listener.hear_recording(turn.samples))
+            speech = speech or _speech_input(nlu)
+            heard = speech.hear_recording(turn.samples, conversation.context())
+            staying = take_turn(conversation, heard)
         else:
             staying = conversation.say(turn)
         if not staying:
@@ -336,7 +336,9 @@ def _converse(
         from skill.local.listening import hands_free
 
         try:
-            hands_free(conversation, _listener(nlu, microphone), console)
+            from skill.local.listening import Listener
+
+            hands_free(conversation, Listener(_speech_input(nlu), microphone), console)
         finally:
             microphone.close()
     else:

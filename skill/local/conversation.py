@@ -14,6 +14,7 @@ from skill.local.session import (
     Outgoing,
 )
 from skill.local.transports import RunnerError, Skill, SkillFailed
+from skill.local.understanding.choosing import DialogContext
 from skill.local.utterance import words_of
 
 # Typed alone at the prompt (or in a script), these leave the runner instead of going to
@@ -87,7 +88,8 @@ class Conversation:
         if self.recorder is not None:
             self.recorder.utterance_started(text, new_session=not self.session.is_open)
         started = time.perf_counter()
-        prepared = self.session.prepare(text)
+        understood = getattr(heard, "understanding", None)
+        prepared = self.session.prepare(text, understood)
         self._understood_s = time.perf_counter() - started
         for number, sent in enumerate(prepared, start=1):
             last = number == len(prepared)
@@ -95,6 +97,10 @@ class Conversation:
         if self.recorder is not None:
             self.recorder.utterance_finished()
         return True
+
+    def context(self) -> DialogContext:
+        """What the dialog makes likely now, for understanding what is heard next."""
+        return self.session.context()
 
     def silence(self, heard: Any = None) -> None:
         """Nothing said: Alexa plays the reprompt once, then closes the session."""

@@ -15,18 +15,19 @@ heard there (pause, stop, next, ...) stops the playback at once and is acted on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
 
+from skill.local.audio_clock import AudioClock, SystemAudioClock
 from skill.local.console import Console
 from skill.local.conversation import Conversation
 from skill.local.hearing.audio import SAMPLE_RATE
-from skill.local.hearing.microphone import SimulatedMicrophone
-from skill.local.hearing.recognizer import Heard, Recognizer
-from skill.local.nlu import LocalNLU
-from skill.local.speaker import Clock, Playback, Speaker, SystemClock
+from skill.local.speaker import Playback, Speaker
+from skill.local.understanding.choosing import DialogContext, Heard
+from skill.local.understanding.speech_input import SpeechInput
 
 # Silence after the coach's question before the reprompt, then before the session ends.
 SILENCE_TIMEOUT_S = 8.0
@@ -61,21 +62,21 @@ class Microphone(Protocol):
 
 
 class Listener:
-    """The runner's ears: one recogniser, one microphone, and the rules for when to listen."""
+    """The runner's ears: speech input, one microphone, and the rules for when to listen."""
 
     def __init__(
         self,
-        recognizer: Recognizer,
+        speech: SpeechInput,
         microphone: Microphone,
-        nlu: LocalNLU,
         *,
-        clock: Clock | None = None,
+        clock: AudioClock | None = None,
         silence_s: float = SILENCE_TIMEOUT_S,
     ) -> None:
-        self.recognizer = recognizer
+        self.speech = speech
         self.microphone = microphone
-        self.nlu = nlu
-        self.clock = clock or SystemClock()
+        # What the dialog makes likely now; the conversation that owns this listener sets it.
+        self.context: Callable[[], DialogContext] = DialogContext
+        self.clock = clock or SystemAudioClock()
         self.silence_s = silence_s
         self.last_playback: Playback | None = None
         self.cut_short: Playback | None = None  # the last answer a command stopped
@@ -83,14 +84,15 @@ class Listener:
     def listen(self, timeout_s: float | None) -> Heard | None:
         """The next thing said, understood or not; None after ``timeout_s`` of silence."""
         self.microphone.drain()  # what it caught while the coach spoke is not the user's turn
-        return next(iter(self.recognizer.utterances(self._until_silent(timeout_s))), None)
+        utterances = self.speech.utterances(self._until_silent(timeout_s), self.context)
+        return next(iter(utterances), None)
 
     def _until_silent(self, timeout_s: float | None) -> Iterator[np.ndarray]:
         waited = 0.0
         for block in self.microphone.blocks():
             yield block
             waited += len(block) / SAMPLE_RATE
-            if timeout_s is not None and waited >= timeout_s and not self.recognizer.in_speech:
+            if timeout_s is not None and waited >= timeout_s and not self.speech.in_speech:
                 return
 
     def speak_listening(self, speaker: Speaker, ssml: str) -> Heard | None:
@@ -109,8 +111,8 @@ class Listener:
             playback.wait()
             return None
         self.microphone.drain()
-        for heard in self.recognizer.utterances(self._during(playback, windows)):
-            if heard.understood and self.nlu.understand(heard.text).intent in BARGE_IN_INTENTS:
+        for heard in self.speech.utterances(self._during(playback, windows), self._paced):
+            if heard.understood and heard.intent in BARGE_IN_INTENTS:
                 playback.stop()
                 self.cut_short = playback
                 return heard
@@ -137,18 +139,9 @@ class Listener:
             else:
                 yield np.zeros_like(block)
 
-    def hear_recording(self, samples: np.ndarray) -> Heard | None:
-        """A recording as one turn (``--hear``): its first understood utterance, or the last
-        one heard, or None when it holds no speech at all.
-
-        The same path as the microphone's: blocks, endpointer, recogniser, rejection.
-        """
-        last = None
-        for heard in self.recognizer.utterances(SimulatedMicrophone(samples).blocks()):
-            if heard.understood:
-                return heard
-            last = heard
-        return last
+    def _paced(self) -> DialogContext:
+        """The dialog's context while an answer plays: a paced set, where stop is likely."""
+        return replace(self.context(), paced_set=True)
 
 
 def take_turn(conversation: Conversation, heard: Heard | None) -> bool:
@@ -176,6 +169,7 @@ def take_turn(conversation: Conversation, heard: Heard | None) -> bool:
 def hands_free(conversation: Conversation, listener: Listener, console: Console) -> None:
     """Listen and answer until the user leaves (Ctrl-C, "quit") or the microphone ends."""
     conversation.listener = listener
+    listener.context = conversation.context
     console.notice(
         'Listening. Say "open step coach", or a request like "start Russian push-ups". '
         "Ctrl-C leaves."

@@ -36,13 +36,13 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from skill.alexa.requests import ER_SUCCESS_MATCH, ER_SUCCESS_NO_MATCH
+from skill.local.builtin_phrases import BUILTIN_PHRASES
 from skill.local.utterance import FUNCTION_WORDS, key_of, raw_words, strip_phrases, words_of
 from skill.settings import INTERACTION_MODELS_DIR
 
@@ -69,17 +69,6 @@ TYPO_BASE_COST = 0.15
 # Unknown words remembered per model, so a long session stays fast without growing forever.
 TYPO_CACHE_SIZE = 10_000
 
-# Phrasings of the AMAZON built-in intents that Alexa understands without samples.
-BUILTIN_PHRASES_FILE = Path(__file__).with_name("builtin_phrases.toml")
-
-
-def _builtin_phrases() -> dict[str, tuple[str, ...]]:
-    with BUILTIN_PHRASES_FILE.open("rb") as handle:
-        data = tomllib.load(handle)
-    return {intent: tuple(entry["phrases"]) for intent, entry in data.items()}
-
-
-BUILTIN_PHRASES: dict[str, tuple[str, ...]] = _builtin_phrases()
 
 # Alexa's phrases that open a skill by name: "open step coach", "talk to step coach".
 _LAUNCH_VERBS: tuple[tuple[str, ...], ...] = (

@@ -20,16 +20,16 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self, TextIO
+from typing import Any, Self, TextIO
 
 from skill.alexa.ssml import Segment, parse_segments
 from skill.local import earcons
+from skill.local.audio_clock import AudioClock, SystemAudioClock
 from skill.local.espeak import (
     DEFAULT_RATE_WPM,
     ENGINE_DEFAULTS,
@@ -71,22 +71,6 @@ class SpeechAudio:
     quiet: tuple[tuple[float, float], ...] = ()
 
 
-class Clock(Protocol):
-    """Time as playback and listening share it; tests pass one they move by hand."""
-
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
-
-
 class Playback:
     """A turn being played: how far it is, whether it is over, and a way to cut it short.
 
@@ -98,7 +82,7 @@ class Playback:
     def __init__(
         self,
         audio: SpeechAudio,
-        clock: Clock,
+        clock: AudioClock,
         process: subprocess.Popen | None = None,
         started: float | None = None,
         errors: Path | None = None,
@@ -320,7 +304,7 @@ class Speaker:
             return None
         return replace(playback.audio, played=self._heard(playback))
 
-    def stream(self, ssml: str, clock: Clock | None = None) -> Playback | None:
+    def stream(self, ssml: str, clock: AudioClock | None = None) -> Playback | None:
         """Play a turn as it renders: the player starts with the first segment's sound.
 
         The rest renders while that plays (espeak-ng renders many times faster than it
@@ -328,7 +312,7 @@ class Speaker:
         not the whole turn's. Returns when the turn is rendered, with its playback under way;
         None when nothing was rendered.
         """
-        clock = clock or SystemClock()
+        clock = clock or SystemAudioClock()
         started: float | None = None
         feed: _PlayerFeed | None = None
 
