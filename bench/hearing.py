@@ -30,10 +30,10 @@ from skill.coach.step_coach import StepCoach
 from skill.local.hearing import synthesis
 from skill.local.hearing.language_model import corpus
 from skill.local.hearing.microphone import SimulatedMicrophone
-from skill.local.nlu import FALLBACK_INTENT, LocalNLU
 from skill.local.session import LocalSession
 from skill.local.speaker import Speaker
 from skill.local.understanding.choosing import Heard
+from skill.local.understanding.nlu import FALLBACK_INTENT, LocalNLU
 from skill.local.understanding.speech_input import SpeechInput
 
 VOICES = ("awb", "kal16", "kal")

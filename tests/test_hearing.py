@@ -32,7 +32,7 @@ from skill.local.hearing.recognizer import (
     TALKERS_PREROLL_SECONDS,
     TALKERS_REMOVED_DB,
 )
-from skill.local.nlu import FALLBACK_INTENT, LocalNLU
+from skill.local.understanding.nlu import FALLBACK_INTENT, LocalNLU
 from skill.local.understanding.speech_input import SpeechInput
 from skill.settings import INTERACTION_MODELS_DIR
 

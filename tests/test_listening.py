@@ -25,10 +25,10 @@ from skill.local.hearing import synthesis
 from skill.local.hearing.audio import SAMPLE_RATE
 from skill.local.hearing.microphone import ScriptedRoom, Sound
 from skill.local.listening import DIDNT_CATCH, Listener, hands_free, take_turn
-from skill.local.nlu import LocalNLU
 from skill.local.session import LocalSession
 from skill.local.speaker import Playback, Speaker, SpeechAudio
 from skill.local.understanding.choosing import Heard
+from skill.local.understanding.nlu import LocalNLU
 from skill.local.understanding.speech_input import SpeechInput
 
 
@@ -206,6 +206,44 @@ def test_speech_not_understood_is_apologised_for_and_sends_nothing(nlu, speaker)
     assert apology["speech"] == DIDNT_CATCH
     assert len(skill.sent) == 1  # the launch only
     assert conversation.session.is_open  # the question still stands
+
+
+def _unsure(nlu, text: str) -> Heard:
+    """What understanding hands over for a consequential command it is not sure of."""
+    return Heard("", 0.9, text, understanding=nlu.understand(text), sure=False)
+
+
+def _sure(nlu, text: str) -> Heard:
+    return Heard(text, 1.0, text, understanding=nlu.understand(text))
+
+
+@pytest.mark.parametrize(("answer", "switched"), [("yes", True), ("no", False)])
+def test_a_new_workout_heard_unsurely_mid_workout_is_asked_about(nlu, answer, switched):
+    skill = CoachInProcess()
+    conversation, out = conversation_with(skill, nlu, None)
+    conversation.say("start russian push ups")
+    assert take_turn(conversation, _unsure(nlu, "start planks"))
+    assert len(skill.sent) == 1  # nothing sent: asked first
+    assert "Did you want to switch to forearm planks?" in records(out)[-1]["speech"]
+    assert conversation.context().question
+    assert take_turn(conversation, _sure(nlu, answer))
+    if switched:
+        request = skill.sent[-1]["request"]
+        assert request["intent"]["name"] == "StartWorkoutIntent"
+        assert request["intent"]["slots"]["exercise"]["value"] == "planks"
+    else:
+        assert len(skill.sent) == 1
+        assert records(out)[-1]["speech"] == "<speak>Okay, carrying on.</speak>"
+    assert conversation.pending_switch is None
+
+
+def test_an_unsure_stop_is_not_acted_on(nlu) -> None:
+    skill = CoachInProcess()
+    conversation, out = conversation_with(skill, nlu, None)
+    conversation.say("start russian push ups")
+    assert take_turn(conversation, _unsure(nlu, "stop"))
+    assert len(skill.sent) == 1 and conversation.session.is_open
+    assert records(out)[-1]["speech"] == DIDNT_CATCH
 
 
 def test_the_room_mixes_its_sounds_on_the_clock() -> None:

@@ -27,9 +27,9 @@ from skill.coach.step_coach import StepCoach
 from skill.local.cli import main
 from skill.local.console import Console
 from skill.local.conversation import Conversation
-from skill.local.nlu import LocalNLU
 from skill.local.session import LOCAL_APPLICATION_ID, LocalSession
 from skill.local.transports import HttpSkill, RunnerError
+from skill.local.understanding.nlu import LocalNLU
 from tests.support import servers
 from tests.support.runner import assert_one_line_error, run_local_runner
 

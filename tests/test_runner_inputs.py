@@ -19,9 +19,9 @@ from skill.local.cli import main
 from skill.local.console import Console
 from skill.local.conversation import MAX_RECORDING_SECONDS, MAX_UTTERANCE_CHARS, Conversation
 from skill.local.hearing.audio import write_wav
-from skill.local.nlu import LocalNLU
 from skill.local.session import LocalSession
 from skill.local.transports import SkillFailed
+from skill.local.understanding.nlu import LocalNLU
 from tests.support.runner import assert_one_line_error
 
 

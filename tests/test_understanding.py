@@ -11,13 +11,13 @@ import pytest
 
 from skill.local.hearing.hypotheses import Hypotheses, Reading
 from skill.local.hearing.language_model import corpus
-from skill.local.nlu import LocalNLU
 from skill.local.understanding.choosing import (
     COVERAGE_THRESHOLD,
     MAX_COMMAND_SECONDS,
     DialogContext,
     Understander,
 )
+from skill.local.understanding.nlu import LocalNLU
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +173,13 @@ def test_on_equal_coverage_the_reading_the_nlu_is_surer_of_wins(understander, co
     heard = understander.decide(heard_as(*readings))
     assert heard.text == expected
     assert heard.confidence == max(coverages)
+
+
+def test_right_after_a_question_a_yes_among_the_readings_is_the_answer(understander) -> None:
+    hypotheses = heard_as(
+        Reading("why are to", 1.0, ("why are to", "to the", "yes")),
+        Reading("why are", 1.0, ("why are", "i the")),
+    )
+    assert understander.decide(hypotheses).intent == "AMAZON.FallbackIntent"
+    heard = understander.decide(hypotheses, DialogContext(question=True))
+    assert heard.understood and heard.intent == "AMAZON.YesIntent" and heard.text == "yes"

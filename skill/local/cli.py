@@ -1,7 +1,7 @@
 """The local runner's command line: talk to Step Coach on a PC, and hear it answer.
 
-Each typed utterance goes through the local NLU (:mod:`skill.local.nlu`) into a genuine
-Alexa request (:mod:`skill.local.session`), to the skill in-process or to a running
+Each typed utterance goes through the local NLU (:mod:`skill.local.understanding.nlu`) into
+a genuine Alexa request (:mod:`skill.local.session`), to the skill in-process or to a running
 endpoint over HTTP (``--url``, :mod:`skill.local.transports`); the answer is printed
 (:mod:`skill.local.console`) and spoken with its pauses (:mod:`skill.local.speaker`).
 Options other tools rely on: ``--say``, ``--script``, ``--json``, ``--mute``, ``--wav``,
@@ -28,7 +28,6 @@ from skill.alexa.requests import new_marker
 from skill.local.console import Console
 from skill.local.conversation import MAX_RECORDING_SECONDS, Conversation, utterance_problem
 from skill.local.dialog_files import SkillIoRecorder, read_replay
-from skill.local.nlu import LocalNLU, UnknownLocale
 from skill.local.session import (
     LOCAL_APPLICATION_ID,
     LocalSession,
@@ -36,6 +35,7 @@ from skill.local.session import (
     local_person_id,
 )
 from skill.local.transports import HttpSkill, InProcessSkill, RunnerError, Skill, UsageError
+from skill.local.understanding.nlu import LocalNLU, UnknownLocale
 from skill.settings import DATA_DIR
 
 PROG = "local_runner"

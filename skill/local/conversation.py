@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import replace
 from typing import Any
 
 from skill.alexa.requests import EXCEEDED_MAX_REPROMPTS, USER_INITIATED
@@ -14,8 +15,8 @@ from skill.local.session import (
     Outgoing,
 )
 from skill.local.transports import RunnerError, Skill, SkillFailed
-from skill.local.understanding.choosing import DialogContext
-from skill.local.utterance import words_of
+from skill.local.understanding.choosing import DialogContext, Heard
+from skill.local.understanding.utterance import words_of
 
 # Typed alone at the prompt (or in a script), these leave the runner instead of going to
 # the skill; an open session gets a SessionEndedRequest, as "Alexa, exit" would send.
@@ -62,6 +63,8 @@ class Conversation:
         # (a Listener); what it heard that cut an answer short waits in ``interrupted``.
         self.listener: Any = None
         self.interrupted: Any = None
+        # A new workout heard unsurely mid-workout, asked about and waiting for a yes.
+        self.pending_switch: Heard | None = None
         self.reprompt: str | None = None
         self._unanswered = False  # the reprompt has been played once already
         self._speech_failed = False
@@ -100,7 +103,8 @@ class Conversation:
 
     def context(self) -> DialogContext:
         """What the dialog makes likely now, for understanding what is heard next."""
-        return self.session.context()
+        context = self.session.context()
+        return replace(context, question=True) if self.pending_switch else context
 
     def silence(self, heard: Any = None) -> None:
         """Nothing said: Alexa plays the reprompt once, then closes the session."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Protocol
+from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -26,13 +27,18 @@ from skill.local.console import Console
 from skill.local.conversation import Conversation
 from skill.local.hearing.audio import SAMPLE_RATE
 from skill.local.speaker import Playback, Speaker
-from skill.local.understanding.choosing import DialogContext, Heard
+from skill.local.understanding.choosing import SWITCHING_INTENT, DialogContext, Heard
 from skill.local.understanding.speech_input import SpeechInput
 
 # Silence after the coach's question before the reprompt, then before the session ends.
 SILENCE_TIMEOUT_S = 8.0
 # What the runner says when speech was heard but not understood (no request is sent).
 DIDNT_CATCH = "<speak>Sorry, I didn't catch that.</speak>"
+# What the runner says when a switch of workouts it asked about is declined.
+CARRYING_ON = "<speak>Okay, carrying on.</speak>"
+# Answers to the runner's own question before it switches workouts.
+YES_INTENT = "AMAZON.YesIntent"
+NO_INTENT = "AMAZON.NoIntent"
 # Commands that may cut an answer short: the controls of a workout in progress.
 BARGE_IN_INTENTS = frozenset(
     {
@@ -144,17 +150,41 @@ class Listener:
         return replace(self.context(), paced_set=True)
 
 
+def _switching(conversation: Conversation, heard: Heard) -> bool:
+    """An unsure start of another workout in the middle of one: worth asking about."""
+    return heard.intent == SWITCHING_INTENT and conversation.context().in_workout
+
+
+def _switch_question(heard: Heard) -> str:
+    assert heard.understanding is not None
+    named = " ".join(slot.resolved or slot.value for slot in heard.understanding.slots.values())
+    what = named or "another workout"
+    return f"<speak>Did you want to switch to {escape(what)}?</speak>"
+
+
 def take_turn(conversation: Conversation, heard: Heard | None) -> bool:
     """Act on one spoken turn as an Echo would; False when the user leaves.
 
     Silence plays the reprompt (or, the second time, ends the session); speech that was
-    not understood gets an apology and sends nothing; words go to the skill.
+    not understood gets an apology and sends nothing; words go to the skill. A new workout
+    heard unsurely in the middle of one is asked about first ("Did you want to switch to
+    planks?"): yes sends it, no carries on with the one in progress.
     """
     if heard is None:
         if conversation.session.is_open:
             conversation.silence(heard=Heard("", 0.0))
         else:
             conversation.unheard(0.0, None)
+        return True
+    pending, conversation.pending_switch = conversation.pending_switch, None
+    if pending is not None and heard.intent in (YES_INTENT, NO_INTENT):
+        if heard.intent == NO_INTENT:
+            conversation.unheard(heard.confidence, CARRYING_ON)
+            return True
+        heard = pending  # yes: the workout asked about
+    elif not heard.understood and _switching(conversation, heard):
+        conversation.pending_switch = replace(heard, text=heard.hypothesis, sure=True)
+        conversation.unheard(heard.confidence, _switch_question(heard))
         return True
     if not heard.understood:
         conversation.unheard(heard.confidence, DIDNT_CATCH)

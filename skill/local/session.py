@@ -21,10 +21,10 @@ from typing import Any
 from skill.alexa import requests
 from skill.alexa.requests import USER_INITIATED, Identity, new_marker
 from skill.alexa.ssml import plain_text
-from skill.local.nlu import LocalNLU, SlotValue, Understanding
 from skill.local.screen_text import screen_of
 from skill.local.understanding.choosing import DialogContext
-from skill.local.utterance import words_of
+from skill.local.understanding.nlu import LocalNLU, SlotValue, Understanding
+from skill.local.understanding.utterance import words_of
 
 # Typed first, these press a button of the screen shown: "tap next", "touch start over".
 TAP_WORDS = frozenset({"tap", "touch", "press"})

@@ -13,8 +13,10 @@ voted and checked against the corpus again and again) and decides:
 - *sureness*: a command that ends or changes the session or a setting
   (:data:`CONSEQUENTIAL_INTENTS`, and starting a workout in the middle of one) is acted on
   only when no decoded version heard a different command, or the dialog makes it likely
-  (a stop, pause or cancel during a paced set). Otherwise it is not understood: the
-  runner says "Sorry, I didn't catch that" rather than do something else.
+  (a stop, pause or cancel during a paced set). Otherwise it is not understood: the runner
+  says "Sorry, I didn't catch that" (or, for a new workout, asks first) rather than do
+  something else. Right after a question, a yes or no among the readings is taken when
+  nothing else was made of the utterance.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from skill.local.hearing.hypotheses import Hypotheses, Reading
-from skill.local.nlu import FALLBACK_INTENT, LocalNLU, Understanding
+from skill.local.understanding.nlu import FALLBACK_INTENT, LocalNLU, Understanding
 
 # Least coverage (share of the speech command words explain) of an accepted command.
 COVERAGE_THRESHOLD = 0.75
@@ -128,6 +130,8 @@ class Understander:
             text = self._sentence_within(texts) or text
         if read(text).intent == FALLBACK_INTENT:
             text = self._vote([reading.nbest for reading in readings], read) or text
+        if context.question and read(text).intent == FALLBACK_INTENT:
+            text = self._answer(readings, read) or text
         understanding = read(text)
         if not self._sure(understanding, readings, read, context):
             return Heard("", confidence, text, understanding=understanding, sure=False, **timing)
@@ -159,6 +163,16 @@ class Understander:
         return all(meaning[0] == FALLBACK_INTENT for meaning in others)
 
     # --- choosing ---------------------------------------------------------------------------
+
+    def _answer(self, readings: Sequence[Reading], read) -> str:
+        """Right after a question, a yes or no among the versions' N-best readings, the
+        best-ranked first, when nothing else was made of the utterance; or ""."""
+        depth = max((len(reading.nbest) for reading in readings), default=0)
+        for rank in range(depth):
+            for reading in reversed(readings):  # the more trusted version first
+                if rank < len(reading.nbest) and read(reading.nbest[rank]).intent in ANSWER_INTENTS:
+                    return reading.nbest[rank]
+        return ""
 
     def _confirmed(self, readings: list[Reading], read) -> list[Reading]:
         """A room of talkers' decodes without the strict model's reading, unless one of the

@@ -17,8 +17,8 @@ import numpy as np
 from skill.local.hearing.audio import read_wav
 from skill.local.hearing.microphone import SimulatedMicrophone
 from skill.local.hearing.recognizer import Recognizer
-from skill.local.nlu import LocalNLU
 from skill.local.understanding.choosing import DialogContext, Heard, Understander
+from skill.local.understanding.nlu import LocalNLU
 
 
 class SpeechInput:
