@@ -26,7 +26,8 @@ from skill.local.audio_clock import AudioClock, SystemAudioClock
 from skill.local.console import Console
 from skill.local.conversation import Conversation
 from skill.local.hearing.audio import SAMPLE_RATE
-from skill.local.speaker import Playback, Speaker
+from skill.local.playback import Playback
+from skill.local.speaker import Speaker
 from skill.local.understanding.choosing import SWITCHING_INTENT, DialogContext, Heard
 from skill.local.understanding.speech_input import SpeechInput
 
