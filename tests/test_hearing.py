@@ -95,9 +95,25 @@ def test_a_clean_command_is_heard(recognizer, nlu, spoken, case):
     assert_understood(nlu, case, heard.text)
 
 
+def test_a_neural_voice_is_heard_and_rarely_taken_for_another_command(recognizer, nlu):
+    """piper's "joe" (a neural voice, the closest stand-in for a person here) says every
+    case in a quiet room: measured 33 of 36 ("how am i doing" as "all my doing", "no
+    thanks" as "no planks", "sounds off" as "sounds all")."""
+    right = wrong = 0
+    for case in CASES:
+        heard = hear(recognizer, synthesis.pad(synthesis.piper(case["say"])))
+        try:
+            assert_understood(nlu, case, heard.text)
+            right += 1
+        except AssertionError:
+            wrong += heard.understood and heard.intent != FALLBACK_INTENT
+    assert right / len(CASES) >= 0.85
+    assert wrong <= 3
+
+
 @pytest.mark.parametrize(
     ("noise", "snr", "floor"),
-    [("pink", 12, 0.6), ("babble", 15, 0.55)],
+    [("pink", 12, 0.55), ("babble", 15, 0.45)],
 )
 def test_commands_in_noise_stay_above_the_measured_floor(
     recognizer, nlu, spoken, noises, noise, snr, floor
@@ -107,9 +123,10 @@ def test_commands_in_noise_stay_above_the_measured_floor(
     babble 15 dB: 18 of 34, 25 of 36 with the third version and the corpus-sentence
     rules, 22 of 36 with a room of talkers' shorter pre-roll, which at 12 dB took these
     cases from 16 to 20, 25 of 36 with its strict language model, 20 at 12 dB; on this
-    machine's wheels pink 23 and babble 22, and 22 and 21 once a consequential command
-    that another version heard as a different command is no longer acted on); the
-    targets are bench/hearing.py's. A miss that is a
+    machine's wheels pink 23 and babble 22, 22 and 21 once a consequential command
+    that another version heard as a different command is no longer acted on, 20 and 17
+    once words outside the corpus that the NLU reads weakly are a guess, not a command);
+    the targets are bench/hearing.py's. A miss that is a
     *different* command is worse than hearing nothing, so those are bounded too."""
     right = wrong = 0
     for case in CASES:
