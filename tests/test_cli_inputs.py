@@ -15,20 +15,13 @@ import numpy as np
 import pytest
 
 from skill.coach.step_coach import StepCoach
-from skill.local.cli import main
 from skill.local.console import Console
 from skill.local.conversation import MAX_RECORDING_SECONDS, MAX_UTTERANCE_CHARS, Conversation
 from skill.local.hearing.audio import write_wav
 from skill.local.session import LocalSession
 from skill.local.transports import SkillFailed
 from skill.local.understanding.nlu import LocalNLU
-from tests.support.runner import assert_one_line_error
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from tests.support.runner import assert_one_line_error, run
 
 
 def _riff(*chunks: bytes) -> bytes:
