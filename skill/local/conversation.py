@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from skill.alexa.requests import EXCEEDED_MAX_REPROMPTS, USER_INITIATED
 from skill.local.console import Console, Exchange
@@ -43,6 +43,19 @@ def utterance_problem(text: str) -> str | None:
     return None
 
 
+class Voice(Protocol):
+    """What speaks the coach's answers: the speaker (:mod:`skill.local.speaker`)."""
+
+    def speak(self, ssml: str) -> Any: ...
+
+
+class BargeIn(Protocol):
+    """What plays an answer while listening for a command in its pauses
+    (:class:`skill.local.listening.Listener`)."""
+
+    def speak_listening(self, speaker: Any, ssml: str) -> Heard | None: ...
+
+
 class Conversation:
     """Turns typed words into requests, and answers into text and sound."""
 
@@ -50,7 +63,7 @@ class Conversation:
         self,
         session: LocalSession,
         skill: Skill,
-        speaker: Any,
+        speaker: Voice | None,
         console: Console,
         recorder: SkillIoRecorder | None = None,
     ) -> None:
@@ -61,8 +74,8 @@ class Conversation:
         self.recorder = recorder
         # Hands-free: who plays the coach's answers while listening for "pause" or "next"
         # (a Listener); what it heard that cut an answer short waits in ``interrupted``.
-        self.listener: Any = None
-        self.interrupted: Any = None
+        self.listener: BargeIn | None = None
+        self.interrupted: Heard | None = None
         # A new workout heard unsurely mid-workout, asked about and waiting for a yes.
         self.pending_switch: Heard | None = None
         self.reprompt: str | None = None
@@ -70,7 +83,7 @@ class Conversation:
         self._speech_failed = False
         self._understood_s = 0.0
 
-    def say(self, utterance: str, heard: Any = None) -> bool:
+    def say(self, utterance: str, heard: Heard | None = None) -> bool:
         """Handle one typed line (or one heard utterance); False when the user leaves.
 
         ``heard`` is the recogniser's result the text came from: its turn shows as one
@@ -91,7 +104,7 @@ class Conversation:
         if self.recorder is not None:
             self.recorder.utterance_started(text, new_session=not self.session.is_open)
         started = time.perf_counter()
-        understood = getattr(heard, "understanding", None)
+        understood = heard.understanding if heard is not None else None
         prepared = self.session.prepare(text, understood)
         self._understood_s = time.perf_counter() - started
         for number, sent in enumerate(prepared, start=1):
@@ -106,7 +119,7 @@ class Conversation:
         context = self.session.context()
         return replace(context, question=True) if self.pending_switch else context
 
-    def silence(self, heard: Any = None) -> None:
+    def silence(self, heard: Heard | None = None) -> None:
         """Nothing said: Alexa plays the reprompt once, then closes the session."""
         if not self.session.is_open:
             return
@@ -143,7 +156,7 @@ class Conversation:
         if apology:
             self._speak(apology)
 
-    def _exchange(self, sent: Outgoing, heard: Any = None, *, show: bool = True) -> None:
+    def _exchange(self, sent: Outgoing, heard: Heard | None = None, *, show: bool = True) -> None:
         started = time.perf_counter()
         try:
             response = self.skill.send(sent.envelope)

@@ -60,7 +60,9 @@ MIN_QUIET_S = 0.8
 LISTENING_MARK = "(listening…)"
 
 
-class Microphone(Protocol):
+class SoundSource(Protocol):
+    """What the listener hears through: a microphone, or a scripted room in tests."""
+
     def blocks(self) -> Iterator[np.ndarray]: ...
 
     def drain(self) -> None: ...
@@ -74,7 +76,7 @@ class Listener:
     def __init__(
         self,
         speech: SpeechInput,
-        microphone: Microphone,
+        microphone: SoundSource,
         *,
         clock: AudioClock | None = None,
         silence_s: float = SILENCE_TIMEOUT_S,
