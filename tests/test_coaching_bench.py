@@ -13,8 +13,8 @@ from pathlib import Path
 from bench import coaching
 from skill.coach.language import language_data
 from skill.coach.step_coach import StepCoach
-from skill.local.nlu import LocalNLU
-from skill.local.utterance import words_of
+from skill.local.understanding.nlu import LocalNLU
+from skill.local.understanding.utterance import words_of
 
 NLU_CASES = Path(__file__).with_name("nlu_cases.toml")
 

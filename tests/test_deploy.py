@@ -27,7 +27,7 @@ from skill.alexa.envelope import SUPPORTED_REQUEST_TYPES
 from skill.deploy import lambda_package, manifest, project, sources
 from skill.deploy.__main__ import main
 from skill.deploy.manifest import Endpoint, ManifestError
-from skill.local.nlu import LocalNLU
+from skill.local.understanding.nlu import LocalNLU
 from skill.storage.dynamodb import DynamoDBPersistenceAdapter
 from tests.support import alexa, servers
 

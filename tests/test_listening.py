@@ -24,11 +24,12 @@ from skill.local.conversation import Conversation
 from skill.local.hearing import synthesis
 from skill.local.hearing.audio import SAMPLE_RATE
 from skill.local.hearing.microphone import ScriptedRoom, Sound
-from skill.local.hearing.recognizer import Heard, Recognizer
 from skill.local.listening import DIDNT_CATCH, Listener, hands_free, take_turn
-from skill.local.nlu import LocalNLU
 from skill.local.session import LocalSession
 from skill.local.speaker import Playback, Speaker, SpeechAudio
+from skill.local.understanding.choosing import Heard
+from skill.local.understanding.nlu import LocalNLU
+from skill.local.understanding.speech_input import SpeechInput
 
 
 class HandClock:
@@ -63,8 +64,8 @@ class CoachInProcess:
 
 
 @pytest.fixture(scope="module")
-def recognizer() -> Recognizer:
-    return Recognizer("en-US")
+def recognizer() -> SpeechInput:
+    return SpeechInput.for_locale("en-US")
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def test_pause_said_in_a_hold_stops_the_coach_and_keeps_the_place(recognizer, nl
     assert longest[1] - longest[0] >= 5  # the hold is silence the person can speak into
     spoken_at = longest[0] + 1.0
     room = ScriptedRoom([Sound(spoken_at, said["pause"])], clock)
-    conversation.listener = Listener(recognizer, room, nlu, clock=clock)
+    conversation.listener = Listener(recognizer, room, clock=clock)
 
     assert take_turn(conversation, Heard("next", 0.99))
 
@@ -164,7 +165,7 @@ def test_the_coach_does_not_take_its_own_voice_for_a_command(recognizer, nlu, sp
     played = synthesis.read_wav(audio.path).astype(np.int32)
     echo = np.clip(played * 2, -32768, 32767).astype(np.int16)  # the speaker is loud
     room = ScriptedRoom([Sound(0.0, echo)], clock)
-    conversation.listener = Listener(recognizer, room, nlu, clock=clock)
+    conversation.listener = Listener(recognizer, room, clock=clock)
 
     assert take_turn(conversation, Heard("next", 0.99))
 
@@ -179,7 +180,7 @@ def test_silence_plays_the_reprompt_then_ends_the_session(recognizer, nlu, speak
     skill = CoachInProcess()
     conversation, out = conversation_with(skill, nlu, speaker)
     room = ScriptedRoom([Sound(0.5, said["open step coach"])], clock, length_s=60.0)
-    listener = Listener(recognizer, room, nlu, clock=clock)
+    listener = Listener(recognizer, room, clock=clock)
 
     hands_free(conversation, listener, conversation.console)
 
@@ -207,6 +208,44 @@ def test_speech_not_understood_is_apologised_for_and_sends_nothing(nlu, speaker)
     assert conversation.session.is_open  # the question still stands
 
 
+def _unsure(nlu, text: str) -> Heard:
+    """What understanding hands over for a consequential command it is not sure of."""
+    return Heard("", 0.9, text, understanding=nlu.understand(text), sure=False)
+
+
+def _sure(nlu, text: str) -> Heard:
+    return Heard(text, 1.0, text, understanding=nlu.understand(text))
+
+
+@pytest.mark.parametrize(("answer", "switched"), [("yes", True), ("no", False)])
+def test_a_new_workout_heard_unsurely_mid_workout_is_asked_about(nlu, answer, switched):
+    skill = CoachInProcess()
+    conversation, out = conversation_with(skill, nlu, None)
+    conversation.say("start russian push ups")
+    assert take_turn(conversation, _unsure(nlu, "start planks"))
+    assert len(skill.sent) == 1  # nothing sent: asked first
+    assert "Did you want to switch to forearm planks?" in records(out)[-1]["speech"]
+    assert conversation.context().question
+    assert take_turn(conversation, _sure(nlu, answer))
+    if switched:
+        request = skill.sent[-1]["request"]
+        assert request["intent"]["name"] == "StartWorkoutIntent"
+        assert request["intent"]["slots"]["exercise"]["value"] == "planks"
+    else:
+        assert len(skill.sent) == 1
+        assert records(out)[-1]["speech"] == "<speak>Okay, carrying on.</speak>"
+    assert conversation.pending_switch is None
+
+
+def test_an_unsure_stop_is_not_acted_on(nlu) -> None:
+    skill = CoachInProcess()
+    conversation, out = conversation_with(skill, nlu, None)
+    conversation.say("start russian push ups")
+    assert take_turn(conversation, _unsure(nlu, "stop"))
+    assert len(skill.sent) == 1 and conversation.session.is_open
+    assert records(out)[-1]["speech"] == DIDNT_CATCH
+
+
 def test_the_room_mixes_its_sounds_on_the_clock() -> None:
     clock = HandClock()
     tone = (np.sin(np.arange(SAMPLE_RATE) * 0.2) * 1000).astype(np.int16)
@@ -227,7 +266,7 @@ def test_only_blocks_wholly_inside_a_pause_reach_the_recogniser(recognizer, nlu,
     room = ScriptedRoom([Sound(0.0, tone)], clock)
     audio = SpeechAudio(tmp_path / "turn.wav", duration_s=3.0, played=False)
     playback = Playback(audio, clock)
-    listener = Listener(recognizer, room, nlu, clock=clock)
+    listener = Listener(recognizer, room, clock=clock)
     passed = [
         (round(playback.elapsed_s(), 2), bool(block.any()))
         for block in listener._during(playback, [(1.0, 2.0)])

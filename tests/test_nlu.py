@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from skill.local.nlu import (
-    ER_SUCCESS_MATCH,
-    ER_SUCCESS_NO_MATCH,
+from skill.alexa.requests import ER_SUCCESS_MATCH, ER_SUCCESS_NO_MATCH
+from skill.local.understanding.nlu import (
     FALLBACK_INTENT,
     LocalNLU,
     UnknownLocale,
     available_locales,
 )
-from skill.local.utterance import key_of, words_of
+from skill.local.understanding.utterance import key_of, words_of
 from skill.settings import INTERACTION_MODELS_DIR
 
 CASES_FILE = Path(__file__).with_name("nlu_cases.toml")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
 import wave
 from collections.abc import Iterator
@@ -20,12 +19,12 @@ import pyttsx3
 from skill.local import espeak
 from skill.local.espeak import VoiceInfo, list_voices, voice_for_locale
 from skill.local.speaker import NO_ENGINE_NOTICE, Speaker, SpeechAudio
+from tests.support.audio import FakeOutput
 
 HAS_ENGINE = bool(list_voices())
 needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="espeak-ng is not installed")
 
 STEP = "<speak>Step one. Start in a high plank, hands under your shoulders.</speak>"
-FAILING_PLAYER = ("false",)  # a player that exists and always fails
 
 
 def wav_duration(path: Path) -> float:
@@ -141,7 +140,7 @@ def test_the_whole_run_wav_is_the_turns_in_order(tmp_path: Path) -> None:
 def test_audio_saved_never_reaches_stdout(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with Speaker(wav_path=tmp_path / "run.wav", player_command=FAILING_PLAYER) as speaker:
+    with Speaker(wav_path=tmp_path / "run.wav", open_output=FakeOutput(missing="none")) as speaker:
         speaker.speak(STEP)
         speaker.speak('<speak>One.<break time="1s"/>Two.</speak>')
     print("json line")
@@ -281,78 +280,63 @@ def test_without_an_engine_speak_returns_none_and_says_so_once_on_stderr(
 
 
 @needs_engine
-def test_a_missing_player_is_noticed_once_and_the_wav_still_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+def test_no_audio_device_is_one_line_and_the_wav_is_still_written(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     run_path = tmp_path / "run.wav"
-    with Speaker(wav_path=run_path) as speaker:
+    output = FakeOutput(missing="no default output device")
+    with Speaker(wav_path=run_path, open_output=output) as speaker:
         first = speaker.speak(STEP)
         second = speaker.speak(STEP)
     assert first is not None and second is not None
     assert not first.played and not second.played
     out, err = capfd.readouterr()
     assert out == ""
-    assert err == (
-        "No audio device: aplay not found (install alsa-utils for aplay); "
-        "continuing without sound.\n"
-    )
+    assert err == "No audio device: no default output device; continuing without sound.\n"
     assert wav_duration(run_path) == pytest.approx(first.duration_s + second.duration_s)
 
 
 @needs_engine
-def test_a_failing_player_is_noticed_once_and_not_retried(tmp_path: Path) -> None:
-    calls = tmp_path / "calls"
-    player = ("sh", "-c", f'echo call >> {calls}; echo "no sound card here" >&2; exit 1')
+def test_a_failing_device_is_noticed_once_and_not_retried(tmp_path: Path) -> None:
+    output = FakeOutput(fail_after=0)
     notices = io.StringIO()
     run_path = tmp_path / "run.wav"
-    with Speaker(wav_path=run_path, notices=notices, player_command=player) as speaker:
+    with Speaker(wav_path=run_path, notices=notices, open_output=output) as speaker:
         assert speaker.speak(STEP) is not None
         assert speaker.speak(STEP) is not None
-    assert calls.read_text() == "call\n"
+    assert len(output.opened) == 1
     assert notices.getvalue() == (
-        "No audio device: playback failed (no sound card here); continuing without sound.\n"
+        "No audio device: playback failed (the audio device went away); continuing without sound.\n"
     )
     assert run_path.exists()
 
 
 @needs_engine
-def test_a_player_that_cannot_run_is_noticed(tmp_path: Path) -> None:
-    player = tmp_path / "player"
-    player.write_bytes(b"\x00not a program")
-    player.chmod(0o755)
-    notices = io.StringIO()
-    with Speaker(player_command=(str(player),), notices=notices) as speaker:
-        turn = speaker.speak(STEP)
-    assert turn is not None and not turn.played
-    assert notices.getvalue().startswith("No audio device: playback failed ([Errno 8]")
-
-
-@needs_engine
-def test_the_player_gets_the_turns_wav(tmp_path: Path) -> None:
-    copy = tmp_path / "played.wav"
-    player = ("sh", "-c", f'[ "$0" = - ] && cat > {copy}')  # a WAV stream on stdin
-    with Speaker(player_command=player, notices=io.StringIO()) as speaker:
+def test_the_output_gets_the_turns_frames_in_its_format(tmp_path: Path) -> None:
+    output = FakeOutput()
+    with Speaker(open_output=output, notices=io.StringIO()) as speaker:
         turn = speaker.speak(STEP)
         assert turn is not None
         assert turn.played is True
         with wave.open(str(turn.path), "rb") as reader:
             frames = reader.readframes(reader.getnframes())
-    streamed = copy.read_bytes()
-    assert streamed[:4] == b"RIFF" and streamed[44:] == frames
+            rate, width = reader.getframerate(), reader.getsampwidth()
+    (stream,) = output.opened
+    assert bytes(stream.frames) == frames
+    assert (stream.format.frame_rate, stream.format.sample_width) == (rate, width)
+    assert stream.events == ["start", "stop", "close"]  # played to its end, then closed
 
 
 @needs_engine
 def test_muted_with_a_wav_renders_without_playing(tmp_path: Path) -> None:
-    calls = tmp_path / "calls"
+    output = FakeOutput()
     notices = io.StringIO()
-    player = ("sh", "-c", f"echo call >> {calls}")
     with Speaker(
-        mute=True, wav_path=tmp_path / "run.wav", notices=notices, player_command=player
+        mute=True, wav_path=tmp_path / "run.wav", notices=notices, open_output=output
     ) as speaker:
         turn = speaker.speak(STEP)
     assert turn is not None and turn.played is False
-    assert not calls.exists()
+    assert output.opened == []
     assert notices.getvalue() == ""
 
 
@@ -444,26 +428,22 @@ class RecordingSpeaker(Speaker):
 
 @needs_engine
 def test_a_streamed_turn_starts_playing_after_its_first_segment(tmp_path: Path) -> None:
-    copy = tmp_path / "played.wav"
-    player = ("sh", "-c", f"cat > {copy}")  # the stream arrives on stdin ("-" as $0)
-    with RecordingSpeaker(player_command=player) as speaker:
+    output = FakeOutput()
+    with RecordingSpeaker(open_output=output) as speaker:
         playback = speaker.stream(PACED)
         assert playback is not None
         playback.wait()
         with wave.open(str(playback.audio.path), "rb") as turn:
             frames = turn.readframes(turn.getnframes())
-            rate = turn.getframerate()
     assert speaker.events[:3] == [
         "rendered Hold the plank.",
         "player started",
         "rendered Ten seconds.",
     ]
     assert speaker.events[-1] == "rendered Relax."
-    # The player got a WAV stream holding exactly the turn's audio, bell and pauses included.
-    streamed = copy.read_bytes()
-    assert streamed[:4] == b"RIFF" and streamed[8:16] == b"WAVEfmt "
-    assert int.from_bytes(streamed[24:28], "little") == rate
-    assert streamed[44:] == frames
+    # The output got exactly the turn's audio, bell and pauses included.
+    (stream,) = output.opened
+    assert bytes(stream.frames) == frames
     assert playback.audio.quiet[0][1] - playback.audio.quiet[0][0] == pytest.approx(2.0, abs=0.01)
 
 
@@ -479,12 +459,12 @@ def test_a_streamed_turn_without_a_sound_card_plays_on_the_clock(tmp_path: Path)
             self.moment += seconds
 
     clock = Clock()
-    player = ("sh", "-c", 'echo "audio open error: no such device" >&2; exit 1')
-    with RecordingSpeaker(player_command=player) as speaker:
+    output = FakeOutput(fail_after=0)
+    with RecordingSpeaker(open_output=output) as speaker:
         playback = speaker.stream(PACED, clock)
         assert playback is not None
         assert playback.started == 100.0
-        # A hands-free turn polls done() between microphone blocks: the player failed at
+        # A hands-free turn polls done() between microphone blocks: the device failed at
         # once, the turn still takes its time, and the speaker says why there is no sound.
         while not playback.done():
             clock.sleep(0.05)
@@ -494,44 +474,37 @@ def test_a_streamed_turn_without_a_sound_card_plays_on_the_clock(tmp_path: Path)
         assert typed is not None and not typed.played
         assert speaker._notices.getvalue() == notices  # type: ignore[union-attr]
     assert notices == (
-        "No audio device: playback failed (audio open error: no such device); "
-        "continuing without sound.\n"
+        "No audio device: playback failed (the audio device went away); continuing without sound.\n"
     )
 
 
 @needs_engine
 def test_a_muted_streamed_turn_starts_no_player(tmp_path: Path) -> None:
-    with RecordingSpeaker(mute=True, player_command=("sh", "-c", "exit 3")) as speaker:
+    output = FakeOutput()
+    with RecordingSpeaker(mute=True, open_output=output) as speaker:
         playback = speaker.stream(STEP)
-    assert playback is not None and playback.process is None
+    assert playback is not None and playback.feed is None and output.opened == []
     assert "player started" not in speaker.events
 
 
 def test_a_stopped_stream_does_not_block_the_caller(tmp_path: Path) -> None:
-    # A player that reads nothing and is then stopped: the feed thread must give up
-    # quietly (broken pipe), whatever is still queued.
+    # A device that plays nothing until it is stopped: the feed thread must give up
+    # quietly, whatever is still queued, and the stream is aborted, not drained.
     if not HAS_ENGINE:
         pytest.skip("espeak-ng is not installed")
-    with RecordingSpeaker(player_command=("sleep", "30")) as speaker:
+    output = FakeOutput(hold=True)
+    with RecordingSpeaker(open_output=output) as speaker:
         playback = speaker.stream(PACED * 1)
-        assert playback is not None and playback.process is not None
+        assert playback is not None and playback.feed is not None
         playback.stop()
-        assert playback.done()
-        assert playback.process.returncode != 0
+        assert playback.done() and playback.feed.finished()
+    (stream,) = output.opened
+    assert "abort" in stream.events and "stop" not in stream.events
+    assert stream.events[-1] == "close"
 
 
-@needs_engine
-@pytest.mark.skipif(shutil.which("aplay") is None, reason="alsa-utils is not installed")
-def test_aplay_reads_the_stream_as_the_turns_format(tmp_path: Path) -> None:
-    # ALSA's null device: aplay parses the WAV stream and plays it nowhere, so the real
-    # player checks the header, with no sound card.
-    log = tmp_path / "aplay.log"
-    player = ("sh", "-c", f'aplay -D null -v "$0" 2> {log}')
-    with RecordingSpeaker(player_command=player) as speaker:
-        playback = speaker.stream(PACED)
-        assert playback is not None and playback.process is not None
-        assert playback.process.wait(timeout=30) == 0
-        rate = speaker._format.frame_rate
-    assert f"Playing WAVE 'stdin' : Signed 16 bit Little Endian, Rate {rate} Hz, Mono" in (
-        log.read_text()
-    )
+def test_the_pyttsx3_driver_is_the_platforms() -> None:
+    assert espeak.driver_name("win32") == "sapi5"
+    assert espeak.driver_name("darwin") == "nsss"
+    assert espeak.driver_name("linux") == "espeak"
+    assert espeak.driver_name("freebsd14") == "espeak"

@@ -1,12 +1,12 @@
 """The local runner's command line: talk to Step Coach on a PC, and hear it answer.
 
-Each typed utterance goes through the local NLU (:mod:`skill.local.nlu`) into a genuine
-Alexa request (:mod:`skill.local.session`), to the skill in-process or to a running
+Each typed utterance goes through the local NLU (:mod:`skill.local.understanding.nlu`) into
+a genuine Alexa request (:mod:`skill.local.session`), to the skill in-process or to a running
 endpoint over HTTP (``--url``, :mod:`skill.local.transports`); the answer is printed
 (:mod:`skill.local.console`) and spoken with its pauses (:mod:`skill.local.speaker`).
 Options other tools rely on: ``--say``, ``--script``, ``--json``, ``--mute``, ``--wav``,
 ``--url``, ``--locale``, ``--voice``, ``--rate``, ``--list-voices``, ``--screen`` (the
-requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen`),
+requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen_text`),
 ``--person`` (a recognised voice in the household).
 
 Errors the user can fix (an unreachable ``--url``, a missing script, an unknown locale)
@@ -26,9 +26,8 @@ from typing import Any, NoReturn, TextIO
 from skill import settings
 from skill.alexa.requests import new_marker
 from skill.local.console import Console
-from skill.local.conversation import Conversation
+from skill.local.conversation import MAX_RECORDING_SECONDS, Conversation, utterance_problem
 from skill.local.dialog_files import SkillIoRecorder, read_replay
-from skill.local.nlu import LocalNLU, UnknownLocale
 from skill.local.session import (
     LOCAL_APPLICATION_ID,
     LocalSession,
@@ -36,6 +35,7 @@ from skill.local.session import (
     local_person_id,
 )
 from skill.local.transports import HttpSkill, InProcessSkill, RunnerError, Skill, UsageError
+from skill.local.understanding.nlu import LocalNLU, UnknownLocale
 from skill.settings import DATA_DIR
 
 PROG = "local_runner"
@@ -168,8 +168,20 @@ def _script_lines(path: str) -> list[str]:
     except (OSError, UnicodeDecodeError) as failure:
         reason = getattr(failure, "strerror", None) or type(failure).__name__
         raise RunnerError(f"cannot read script file {path}: {reason}") from None
-    lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1)]
+    return [
+        _checked(line, f"{path}, line {number}")
+        for number, line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def _checked(utterance: str, where: str) -> str:
+    """The utterance, or RunnerError when it cannot be one turn (checked before any runs)."""
+    problem = utterance_problem(utterance)
+    if problem is not None:
+        raise RunnerError(f"{where}: {problem}")
+    return utterance
 
 
 @dataclass(frozen=True)
@@ -189,7 +201,7 @@ def _scripted_turns(turns: Sequence[tuple[str, str]]) -> list[str | Recording]:
         elif option == "--hear":
             utterances.append(_recording(value))
         else:
-            utterances.append(value)
+            utterances.append(_checked(value, option))
     return utterances
 
 
@@ -197,22 +209,21 @@ def _recording(path: str) -> Recording:
     from skill.local.hearing.audio import AudioError, read_wav
 
     try:
-        return Recording(path, read_wav(path))
+        return Recording(path, read_wav(path, max_seconds=MAX_RECORDING_SECONDS))
     except AudioError as error:
         raise RunnerError(str(error)) from None
 
 
-def _listener(nlu: LocalNLU, microphone: Any) -> Any:
-    """The runner's ears for this locale; RunnerError when it cannot hear this language."""
+def _speech_input(nlu: LocalNLU) -> Any:
+    """The runner's hearing and understanding for this locale; RunnerError when it cannot
+    hear this language."""
     from skill.local.hearing.language_model import LanguageModelError
-    from skill.local.hearing.recognizer import Recognizer
-    from skill.local.listening import Listener
+    from skill.local.understanding.speech_input import SpeechInput
 
     try:
-        recognizer = Recognizer(nlu.locale)
+        return SpeechInput.for_locale(nlu.locale)
     except LanguageModelError as error:
         raise RunnerError(str(error)) from None
-    return Listener(recognizer, microphone, nlu)
 
 
 def _microphone(console: Console) -> Any:
@@ -297,17 +308,41 @@ def _interactive(conversation: Conversation, console: Console) -> None:
 
 
 def _run_turns(conversation: Conversation, turns: Sequence[str | Recording], nlu: LocalNLU) -> None:
-    listener = None
+    speech = None
     for turn in turns:
         if isinstance(turn, Recording):
             from skill.local.listening import take_turn
 
-            listener = listener or _listener(nlu, microphone=None)
-            staying = take_turn(conversation, listener.hear_recording(turn.samples))
+            speech = speech or _speech_input(nlu)
+            heard = speech.hear_recording(turn.samples, conversation.context())
+            staying = take_turn(conversation, heard)
         else:
             staying = conversation.say(turn)
         if not staying:
             return
+
+
+def _converse(
+    conversation: Conversation,
+    args: argparse.Namespace,
+    scripted: bool,
+    utterances: Sequence[str | Recording],
+    nlu: LocalNLU,
+    console: Console,
+) -> None:
+    if scripted:
+        _run_turns(conversation, utterances, nlu)
+    elif args.listen and (microphone := _microphone(console)) is not None:
+        from skill.local.listening import hands_free
+
+        try:
+            from skill.local.listening import Listener
+
+            hands_free(conversation, Listener(_speech_input(nlu), microphone), console)
+        finally:
+            microphone.close()
+    else:
+        _interactive(conversation, console)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -324,7 +359,13 @@ def run(args: argparse.Namespace) -> int:
         nlu = LocalNLU.for_locale(args.locale)
     except UnknownLocale as unknown:
         raise UsageError(str(unknown)) from None
-    utterances = list(replay.utterances) if replay else _scripted_turns(args.turns or [])
+    if replay is not None:
+        utterances = [
+            _checked(text, f"{args.replay}, userInput {number}")
+            for number, text in enumerate(replay.utterances, start=1)
+        ]
+    else:
+        utterances = _scripted_turns(args.turns or [])
     scripted = replay is not None or bool(args.turns)
     skill: Skill = HttpSkill(args.url) if args.url else InProcessSkill()
     marker = None if args.new_user else _remembered_marker()
@@ -346,17 +387,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with _speaker(args) as speaker:
             conversation = Conversation(session, skill, speaker, console, recorder)
-            if scripted:
-                _run_turns(conversation, utterances, nlu)
-            elif args.listen and (microphone := _microphone(console)) is not None:
-                from skill.local.listening import hands_free
-
-                try:
-                    hands_free(conversation, _listener(nlu, microphone), console)
-                finally:
-                    microphone.close()
-            else:
-                _interactive(conversation, console)
+            try:
+                _converse(conversation, args, scripted, utterances, nlu, console)
+            finally:  # the end of a script, Ctrl-C: an open session hears that it ended
+                conversation.close()
     finally:
         skill.close()
         if recorder is not None:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from skill.alexa.ssml import parse_segments, plain_text, tidy_spacing
-from skill.local.screen import screen_lines, screen_of
+from skill.local.screen_text import screen_lines, screen_of
 from skill.local.session import (
     Outgoing,
     ends_session,

@@ -50,6 +50,8 @@ def read_replay(path: str | Path) -> Replay:
         raise RunnerError(f"cannot read {where}: {reason}") from None
     except json.JSONDecodeError as failure:
         raise RunnerError(f"{where} is not JSON: {failure.msg} at line {failure.lineno}") from None
+    except RecursionError:
+        raise RunnerError(f"{where} is nested too deeply to be a replay file") from None
     if not isinstance(data, dict):
         raise RunnerError(f"{where} must hold a JSON object")
     if data.get("type") != REPLAY_TYPE:

@@ -13,8 +13,9 @@ Linux with espeak-ng 1.51):
   runner's ``--json`` mode needs stdout to carry only JSON, so stdout is silenced, at
   the Python and the file-descriptor level, while the engine runs.
 * Live ``say()`` audio is played by shelling out to ``aplay``; that fails in containers
-  and CI without a sound card. Here playback is our own ``aplay -q`` call, whose failure
-  is reported once and then leaves the coach running silently.
+  and CI without a sound card, and exists only on Linux. Here playback is PortAudio's
+  (:mod:`skill.local.playback`), whose failure is reported once and then leaves the
+  coach running silently.
 * ``save_to_file("")`` fails an ``assert``; errors inside the driver (a bad voice name,
   for instance) are swallowed by pyttsx3's command queue. So empty text is never
   rendered, voices are checked against the engine's list before use, and a rendered
@@ -80,6 +81,11 @@ class VoiceInfo:
     gender: str | None = None
 
 
+# pyttsx3's driver for each platform (sys.platform's prefix): SAPI 5 on Windows,
+# NSSpeechSynthesizer on a Mac ...
+PLATFORM_DRIVERS = {"win32": "sapi5", "cygwin": "sapi5", "darwin": "nsss"}
+# ... and espeak-ng everywhere else (Linux, the BSDs).
+DEFAULT_DRIVER = "espeak"
 # What pyttsx3's espeak driver prints after writing each file.
 _SAVED_ANNOUNCEMENT = "Audio saved to "
 
@@ -139,12 +145,21 @@ def wait_until_espeak_idle(timeout_s: float = IDLE_TIMEOUT_S) -> None:
         time.sleep(0.001)
 
 
+def driver_name(platform: str | None = None) -> str:
+    """The pyttsx3 driver this platform speaks through."""
+    platform = sys.platform if platform is None else platform
+    return next(
+        (driver for prefix, driver in PLATFORM_DRIVERS.items() if platform.startswith(prefix)),
+        DEFAULT_DRIVER,
+    )
+
+
 def init_engine() -> Any:
     """Start pyttsx3 or raise; pyttsx3 hands every caller the same live engine."""
     import pyttsx3  # deferred: importing is cheap, but keeps this module usable without it
 
     with ENGINE_LOCK, stdout_silenced():
-        engine = pyttsx3.init()
+        engine = pyttsx3.init(driverName=driver_name())
         if "voice" not in ENGINE_DEFAULTS:
             voice = engine.getProperty("voice")
             if voice:

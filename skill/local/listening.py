@@ -15,23 +15,31 @@ heard there (pause, stop, next, ...) stops the playback at once and is acted on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Protocol
+from xml.sax.saxutils import escape
 
 import numpy as np
 
+from skill.local.audio_clock import AudioClock, SystemAudioClock
 from skill.local.console import Console
 from skill.local.conversation import Conversation
 from skill.local.hearing.audio import SAMPLE_RATE
-from skill.local.hearing.microphone import SimulatedMicrophone
-from skill.local.hearing.recognizer import Heard, Recognizer
-from skill.local.nlu import LocalNLU
-from skill.local.speaker import Clock, Playback, Speaker, SystemClock
+from skill.local.playback import Playback
+from skill.local.speaker import Speaker
+from skill.local.understanding.choosing import SWITCHING_INTENT, DialogContext, Heard
+from skill.local.understanding.speech_input import SpeechInput
 
 # Silence after the coach's question before the reprompt, then before the session ends.
 SILENCE_TIMEOUT_S = 8.0
 # What the runner says when speech was heard but not understood (no request is sent).
 DIDNT_CATCH = "<speak>Sorry, I didn't catch that.</speak>"
+# What the runner says when a switch of workouts it asked about is declined.
+CARRYING_ON = "<speak>Okay, carrying on.</speak>"
+# Answers to the runner's own question before it switches workouts.
+YES_INTENT = "AMAZON.YesIntent"
+NO_INTENT = "AMAZON.NoIntent"
 # Commands that may cut an answer short: the controls of a workout in progress.
 BARGE_IN_INTENTS = frozenset(
     {
@@ -52,7 +60,9 @@ MIN_QUIET_S = 0.8
 LISTENING_MARK = "(listening…)"
 
 
-class Microphone(Protocol):
+class SoundSource(Protocol):
+    """What the listener hears through: a microphone, or a scripted room in tests."""
+
     def blocks(self) -> Iterator[np.ndarray]: ...
 
     def drain(self) -> None: ...
@@ -61,21 +71,21 @@ class Microphone(Protocol):
 
 
 class Listener:
-    """The runner's ears: one recogniser, one microphone, and the rules for when to listen."""
+    """The runner's ears: speech input, one microphone, and the rules for when to listen."""
 
     def __init__(
         self,
-        recognizer: Recognizer,
-        microphone: Microphone,
-        nlu: LocalNLU,
+        speech: SpeechInput,
+        microphone: SoundSource,
         *,
-        clock: Clock | None = None,
+        clock: AudioClock | None = None,
         silence_s: float = SILENCE_TIMEOUT_S,
     ) -> None:
-        self.recognizer = recognizer
+        self.speech = speech
         self.microphone = microphone
-        self.nlu = nlu
-        self.clock = clock or SystemClock()
+        # What the dialog makes likely now; the conversation that owns this listener sets it.
+        self.context: Callable[[], DialogContext] = DialogContext
+        self.clock = clock or SystemAudioClock()
         self.silence_s = silence_s
         self.last_playback: Playback | None = None
         self.cut_short: Playback | None = None  # the last answer a command stopped
@@ -83,14 +93,15 @@ class Listener:
     def listen(self, timeout_s: float | None) -> Heard | None:
         """The next thing said, understood or not; None after ``timeout_s`` of silence."""
         self.microphone.drain()  # what it caught while the coach spoke is not the user's turn
-        return next(iter(self.recognizer.utterances(self._until_silent(timeout_s))), None)
+        utterances = self.speech.utterances(self._until_silent(timeout_s), self.context)
+        return next(iter(utterances), None)
 
     def _until_silent(self, timeout_s: float | None) -> Iterator[np.ndarray]:
         waited = 0.0
         for block in self.microphone.blocks():
             yield block
             waited += len(block) / SAMPLE_RATE
-            if timeout_s is not None and waited >= timeout_s and not self.recognizer.in_speech:
+            if timeout_s is not None and waited >= timeout_s and not self.speech.in_speech:
                 return
 
     def speak_listening(self, speaker: Speaker, ssml: str) -> Heard | None:
@@ -109,8 +120,8 @@ class Listener:
             playback.wait()
             return None
         self.microphone.drain()
-        for heard in self.recognizer.utterances(self._during(playback, windows)):
-            if heard.understood and self.nlu.understand(heard.text).intent in BARGE_IN_INTENTS:
+        for heard in self.speech.utterances(self._during(playback, windows), self._paced):
+            if heard.understood and heard.intent in BARGE_IN_INTENTS:
                 playback.stop()
                 self.cut_short = playback
                 return heard
@@ -137,31 +148,46 @@ class Listener:
             else:
                 yield np.zeros_like(block)
 
-    def hear_recording(self, samples: np.ndarray) -> Heard | None:
-        """A recording as one turn (``--hear``): its first understood utterance, or the last
-        one heard, or None when it holds no speech at all.
+    def _paced(self) -> DialogContext:
+        """The dialog's context while an answer plays: a paced set, where stop is likely."""
+        return replace(self.context(), paced_set=True)
 
-        The same path as the microphone's: blocks, endpointer, recogniser, rejection.
-        """
-        last = None
-        for heard in self.recognizer.utterances(SimulatedMicrophone(samples).blocks()):
-            if heard.understood:
-                return heard
-            last = heard
-        return last
+
+def _switching(conversation: Conversation, heard: Heard) -> bool:
+    """An unsure start of another workout in the middle of one: worth asking about."""
+    return heard.intent == SWITCHING_INTENT and conversation.context().in_workout
+
+
+def _switch_question(heard: Heard) -> str:
+    assert heard.understanding is not None
+    named = " ".join(slot.resolved or slot.value for slot in heard.understanding.slots.values())
+    what = named or "another workout"
+    return f"<speak>Did you want to switch to {escape(what)}?</speak>"
 
 
 def take_turn(conversation: Conversation, heard: Heard | None) -> bool:
     """Act on one spoken turn as an Echo would; False when the user leaves.
 
     Silence plays the reprompt (or, the second time, ends the session); speech that was
-    not understood gets an apology and sends nothing; words go to the skill.
+    not understood gets an apology and sends nothing; words go to the skill. A new workout
+    heard unsurely in the middle of one is asked about first ("Did you want to switch to
+    planks?"): yes sends it, no carries on with the one in progress.
     """
     if heard is None:
         if conversation.session.is_open:
             conversation.silence(heard=Heard("", 0.0))
         else:
             conversation.unheard(0.0, None)
+        return True
+    pending, conversation.pending_switch = conversation.pending_switch, None
+    if pending is not None and heard.intent in (YES_INTENT, NO_INTENT):
+        if heard.intent == NO_INTENT:
+            conversation.unheard(heard.confidence, CARRYING_ON)
+            return True
+        heard = pending  # yes: the workout asked about
+    elif not heard.understood and _switching(conversation, heard):
+        conversation.pending_switch = replace(heard, text=heard.hypothesis, sure=True)
+        conversation.unheard(heard.confidence, _switch_question(heard))
         return True
     if not heard.understood:
         conversation.unheard(heard.confidence, DIDNT_CATCH)
@@ -176,6 +202,7 @@ def take_turn(conversation: Conversation, heard: Heard | None) -> bool:
 def hands_free(conversation: Conversation, listener: Listener, console: Console) -> None:
     """Listen and answer until the user leaves (Ctrl-C, "quit") or the microphone ends."""
     conversation.listener = listener
+    listener.context = conversation.context
     console.notice(
         'Listening. Say "open step coach", or a request like "start Russian push-ups". '
         "Ctrl-C leaves."

@@ -20,9 +20,11 @@ from typing import Any
 
 from skill.alexa import requests
 from skill.alexa.requests import USER_INITIATED, Identity, new_marker
-from skill.local.nlu import LocalNLU, SlotValue, Understanding
-from skill.local.screen import screen_of
-from skill.local.utterance import words_of
+from skill.alexa.ssml import plain_text
+from skill.local.screen_text import screen_of
+from skill.local.understanding.choosing import DialogContext
+from skill.local.understanding.nlu import LocalNLU, SlotValue, Understanding
+from skill.local.understanding.utterance import words_of
 
 # Typed first, these press a button of the screen shown: "tap next", "touch start over".
 TAP_WORDS = frozenset({"tap", "touch", "press"})
@@ -33,7 +35,7 @@ LOCAL_APPLICATION_ID = "amzn1.ask.skill." + str(
     uuid.uuid5(uuid.NAMESPACE_URL, "https://step-coach.local/local-runner")
 )
 
-Clock = Callable[[], datetime]
+WallClock = Callable[[], datetime]
 
 
 def _utc_now() -> datetime:
@@ -129,7 +131,7 @@ class LocalSession:
     nlu: LocalNLU
     locale: str = ""  # default: the NLU's locale
     identity: Identity = field(default_factory=local_identity)
-    clock: Clock = _utc_now
+    clock: WallClock = _utc_now
     screen: bool = False  # claim an Echo Show's screen (APL) in every request
     person_id: str | None = None  # a voice profile Alexa recognised (context.System.person)
     shown: Mapping[str, Any] | None = field(default=None, init=False)  # the screen's data
@@ -137,6 +139,7 @@ class LocalSession:
     attributes: dict[str, Any] = field(default_factory=dict, init=False)
     new: bool = field(default=True, init=False)
     elicit: tuple[str, str] | None = field(default=None, init=False)
+    asked: bool = field(default=False, init=False)  # the last answer ended on a question
     _updated_intent: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -148,8 +151,18 @@ class LocalSession:
 
     # --- requests ----------------------------------------------------------------------
 
-    def prepare(self, utterance: str) -> list[Outgoing]:
+    def context(self) -> DialogContext:
+        """What the skill's last answer makes likely: an elicited slot, a question's yes or
+        no, a workout in progress."""
+        workout = self.attributes.get("workout") if self.is_open else None
+        in_workout = isinstance(workout, dict) and not workout.get("finished")
+        return DialogContext(elicit=self.elicit, question=self.asked, in_workout=in_workout)
+
+    def prepare(self, utterance: str, understood: Understanding | None = None) -> list[Outgoing]:
         """The request(s) for one thing the user said.
+
+        ``understood`` is what understanding already made of it (speech, with the dialog's
+        context): it is not read again.
 
         Saying the skill's name while a session is open ends that session first
         (``SessionEndedRequest``, ``USER_INITIATED``), as a new invocation does on a device.
@@ -172,15 +185,23 @@ class LocalSession:
             return outgoing
         if not self.is_open:
             self._open()  # a one-shot, as "Alexa, ask step coach to ..." would be
-        understanding = self.nlu.understand(utterance, elicit=self.elicit)
+        understanding = understood or self.nlu.understand(utterance, elicit=self.elicit)
         outgoing.append(self._intent_turn(utterance, understanding))
         return outgoing
 
-    def end(self, reason: str, utterance: str = "") -> Outgoing | None:
-        """A ``SessionEndedRequest`` for the open session (which is then closed), if any."""
+    def end(
+        self, reason: str, utterance: str = "", error: Mapping[str, str] | None = None
+    ) -> Outgoing | None:
+        """A ``SessionEndedRequest`` for the open session (which is then closed), if any.
+
+        ``error`` (``{"type", "message"}``) goes with reason ``ERROR``, as Alexa sends it.
+        """
         if not self.is_open:
             return None
-        request = self._request("SessionEndedRequest", reason=reason)
+        fields: dict[str, Any] = {"reason": reason}
+        if error is not None:
+            fields["error"] = dict(error)
+        request = self._request("SessionEndedRequest", **fields)
         outgoing = Outgoing(self._envelope(request), utterance)
         self._close()
         return outgoing
@@ -199,6 +220,8 @@ class LocalSession:
             self._close()
             return
         self.attributes = dict(response.get("sessionAttributes") or {})
+        speech = (body.get("outputSpeech") or {}).get("ssml") or ""
+        self.asked = plain_text(speech).rstrip().endswith("?")
         self.shown = screen_of(response) or self.shown
         self.elicit, self._updated_intent = None, None
         for directive in body.get("directives") or []:
@@ -236,12 +259,14 @@ class LocalSession:
         self.shown = None
         self.new = True
         self.elicit, self._updated_intent = None, None
+        self.asked = False
 
     def _close(self) -> None:
         self.session_id = None
         self.shown = None
         self.attributes = {}
         self.elicit, self._updated_intent = None, None
+        self.asked = False
 
     def _intent_turn(self, utterance: str, understanding: Understanding) -> Outgoing:
         carried = None

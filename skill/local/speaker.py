@@ -2,34 +2,31 @@
 
 Each response is read into text runs and pauses (:mod:`skill.alexa.ssml`); every text run
 is rendered to WAV through the engine (:mod:`skill.local.espeak`), every pause becomes
-silence generated here, and the joined turn is played with ``aplay`` and, with
-``--wav``, appended to one recording of the whole run. Every turn is streamed
-(:meth:`Speaker.stream`): the player starts on the first segment's sound and the rest is
-fed to it as it renders, so the coach answers one segment's rendering after the request.
+silence generated here (:mod:`skill.local.audio_format`), and the joined turn is played
+through PortAudio (:mod:`skill.local.playback`) and, with ``--wav``, appended to one
+recording of the whole run. Every turn is streamed (:meth:`Speaker.stream`): the output
+starts on the first segment's sound and the rest is fed to it as it renders, so the coach
+answers one segment's rendering after the request.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import queue
 import shutil
-import struct
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 import wave
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self, TextIO
+from typing import Any, Self, TextIO
 
 from skill.alexa.ssml import Segment, parse_segments
-from skill.local import earcons
+from skill.local.audio_clock import AudioClock, SystemAudioClock
+from skill.local.audio_format import AudioFormat
 from skill.local.espeak import (
     DEFAULT_RATE_WPM,
     ENGINE_DEFAULTS,
@@ -43,11 +40,17 @@ from skill.local.espeak import (
     voices_of,
     wait_until_espeak_idle,
 )
+from skill.local.playback import (
+    NoAudioDevice,
+    OpenOutput,
+    Playback,
+    PlayerFeed,
+    SpeechAudio,
+    open_sound_device,
+)
 
 logger = logging.getLogger(__name__)
 
-# Command that plays a WAV file given as its last argument; -q keeps aplay quiet.
-PLAYER_COMMAND: tuple[str, ...] = ("aplay", "-q")
 NO_ENGINE_NOTICE = (
     "No speech engine found: install espeak-ng (sudo apt-get install espeak-ng) for voice; "
     "continuing in text."
@@ -55,146 +58,12 @@ NO_ENGINE_NOTICE = (
 NO_AUDIO_DEVICE_NOTICE = "No audio device: {reason}; continuing without sound."
 
 
-@dataclass(frozen=True)
-class SpeechAudio:
-    """What one spoken turn produced.
-
-    ``path`` is this turn's WAV; it stays valid until the next ``speak()`` or ``close()``
-    of the same speaker, which keeps a long session from filling the temporary directory.
-    """
-
-    path: Path
-    duration_s: float
-    played: bool
-    # Where the turn is silent (SSML pauses), as (start, end) seconds into it: the only
-    # moments a listening runner may take the microphone's sound for the user's.
-    quiet: tuple[tuple[float, float], ...] = ()
-
-
-class Clock(Protocol):
-    """Time as playback and listening share it; tests pass one they move by hand."""
-
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
-
-
-class Playback:
-    """A turn being played: how far it is, whether it is over, and a way to cut it short.
-
-    Without a working player the turn still "plays" on the clock, silently, so pauses
-    and countdowns take their real time. ``ended`` hears how the player ended (its exit
-    status), once, whoever notices first: the speaker says so when there is no sound.
-    """
-
-    def __init__(
-        self,
-        audio: SpeechAudio,
-        clock: Clock,
-        process: subprocess.Popen | None = None,
-        started: float | None = None,
-        errors: Path | None = None,
-        ended: Callable[[Playback, int], None] | None = None,
-    ) -> None:
-        self.audio = audio
-        self.clock = clock
-        self.process = process
-        self.errors = errors  # where the player's standard error goes
-        self.ended = ended
-        # When the first sound went to the player (a streamed turn starts before it is
-        # wholly rendered), on ``clock``.
-        self.started = clock.now() if started is None else started
-        self.stopped_at: float | None = None
-
-    def elapsed_s(self) -> float:
-        if self.stopped_at is not None:
-            return self.stopped_at
-        return min(self.clock.now() - self.started, self.audio.duration_s)
-
-    def done(self) -> bool:
-        if self.stopped_at is not None:
-            return True
-        ended = self.process is not None and self.process.poll() is not None
-        if ended and self.player_ended() == 0:
-            return True
-        return self.clock.now() - self.started >= self.audio.duration_s
-
-    def player_ended(self) -> int:
-        """The ended player's exit status, told to ``ended``; a failed one leaves the clock."""
-        assert self.process is not None
-        status = self.process.returncode
-        if status != 0:
-            self.process = None  # no sound card after all: the turn plays on the clock
-        if self.ended is not None:
-            ended, self.ended = self.ended, None
-            ended(self, status)
-        return status
-
-    def stop(self) -> None:
-        """Stop now (barge-in): the player is ended, the position is kept."""
-        if self.stopped_at is None:
-            self.stopped_at = self.elapsed_s()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def wait(self) -> None:
-        """Until the turn has been heard to its end (or stopped)."""
-        if self.process is not None:
-            self.process.wait()
-            if self.player_ended() == 0:
-                return
-        while not self.done():
-            left = self.audio.duration_s - (self.clock.now() - self.started)
-            self.clock.sleep(min(0.05, max(left, 0.001)))
-
-
-@dataclass(frozen=True)
-class _AudioFormat:
-    channels: int
-    sample_width: int
-    frame_rate: int
-
-    @classmethod
-    def of(cls, reader: wave.Wave_read) -> _AudioFormat:
-        return cls(reader.getnchannels(), reader.getsampwidth(), reader.getframerate())
-
-    def apply_to(self, writer: wave.Wave_write) -> None:
-        writer.setnchannels(self.channels)
-        writer.setsampwidth(self.sample_width)
-        writer.setframerate(self.frame_rate)
-
-    def earcon(self, src: str, milliseconds: int) -> bytes:
-        """The Sound Library sound ``src`` made here; silence as long, if we cannot make it."""
-        earcon = earcons.earcon_for(src)
-        if earcon is None or (self.channels, self.sample_width) != (1, earcons.SAMPLE_WIDTH):
-            return self.silence(milliseconds)
-        return earcons.synthesize(earcon, self.frame_rate)
-
-    def silence(self, milliseconds: int) -> bytes:
-        frames = round(milliseconds * self.frame_rate / 1000)
-        # 8-bit WAV is unsigned, so its silence is 0x80; wider samples are signed.
-        sample = b"\x80" if self.sample_width == 1 else b"\x00" * self.sample_width
-        return sample * (frames * self.channels)
-
-
 class Speaker:
     """Speaks SSML turns aloud, and/or records them to a WAV, through pyttsx3.
 
     Each turn is rendered segment by segment (one utterance per ``runAndWait``), with
-    silences generated here for the SSML pauses, and streamed to ``aplay`` as it renders.
+    silences generated here for the SSML pauses, and streamed to the sound device as it
+    renders.
     Without an engine or a sound card the speaker degrades to doing nothing audible,
     saying why once on ``notices`` (never on stdout).
     """
@@ -207,7 +76,7 @@ class Speaker:
         rate: int | None = None,
         wav_path: str | os.PathLike[str] | None = None,
         notices: TextIO | None = None,
-        player_command: Sequence[str] = PLAYER_COMMAND,
+        open_output: OpenOutput = open_sound_device,
     ) -> None:
         """Set up a speaker; nothing starts until the first turn, so start-up stays fast.
 
@@ -216,20 +85,20 @@ class Speaker:
         words per minute (pyttsx3's default is 200), clamped to 80-450. ``wav_path``
         receives every turn, back to back, whether or not audio can be played.
         ``notices`` defaults to whatever ``sys.stderr`` is when a notice is printed.
-        ``player_command`` gets ``-`` appended and reads the turn as a WAV stream on its
-        standard input, for another player or for tests.
+        ``open_output`` opens the output stream for a turn's format (the default sound
+        device through PortAudio; tests pass a fake stream).
         """
         self.mute = mute
         self.voice = voice
         self.rate = None if rate is None else clamp_rate(rate)
         self.wav_path = None if wav_path is None else Path(wav_path)
         self._notices = notices
-        self.player_command = tuple(player_command)
+        self.open_output = open_output
 
         self._engine: Any = None
         self._engine_tried = False
         self._voice_id: str | None = None
-        self._format: _AudioFormat | None = None
+        self._format: AudioFormat | None = None
         self._work_dir: Path | None = None
         self._turn_count = 0
         self._last_turn_path: Path | None = None
@@ -320,7 +189,7 @@ class Speaker:
             return None
         return replace(playback.audio, played=self._heard(playback))
 
-    def stream(self, ssml: str, clock: Clock | None = None) -> Playback | None:
+    def stream(self, ssml: str, clock: AudioClock | None = None) -> Playback | None:
         """Play a turn as it renders: the player starts with the first segment's sound.
 
         The rest renders while that plays (espeak-ng renders many times faster than it
@@ -328,9 +197,9 @@ class Speaker:
         not the whole turn's. Returns when the turn is rendered, with its playback under way;
         None when nothing was rendered.
         """
-        clock = clock or SystemClock()
+        clock = clock or SystemAudioClock()
         started: float | None = None
-        feed: _PlayerFeed | None = None
+        feed: PlayerFeed | None = None
 
         def play(frames: bytes) -> None:
             nonlocal started, feed
@@ -350,7 +219,7 @@ class Speaker:
             return None
         if feed is None:
             return Playback(audio, clock, started=started)
-        return Playback(audio, clock, feed.process, started, feed.errors, ended=self._player_ended)
+        return Playback(audio, clock, feed, started, ended=self._player_ended)
 
     def render(
         self, ssml: str, on_frames: Callable[[bytes], None] | None = None
@@ -461,7 +330,7 @@ class Speaker:
             self._notice("render", f"The speech engine produced no audio for {text!r}.")
             return b""
         with wave.open(str(segment_path), "rb") as reader:
-            segment_format = _AudioFormat.of(reader)
+            segment_format = AudioFormat.of(reader)
             frames = reader.readframes(reader.getnframes())
         if self._format is None:
             self._format = segment_format
@@ -469,7 +338,7 @@ class Speaker:
             raise RuntimeError(f"speech engine changed format: {segment_format} != {self._format}")
         return frames
 
-    def _append_to_run(self, audio_format: _AudioFormat, frames: bytes) -> None:
+    def _append_to_run(self, audio_format: AudioFormat, frames: bytes) -> None:
         if self.wav_path is None:
             return
         if self._run_writer is None:
@@ -479,110 +348,35 @@ class Speaker:
             audio_format.apply_to(self._run_writer)
         self._run_writer.writeframes(frames)
 
-    def _start_feed(self, audio_format: _AudioFormat) -> _PlayerFeed | None:
-        """The player reading a WAV stream on its standard input (path ``-``), or None
-        (said once, on the notices stream) when there is no player or it cannot run."""
+    def _start_feed(self, audio_format: AudioFormat) -> PlayerFeed | None:
+        """The turn's output stream, or None (said once, on the notices stream) when no
+        sound can be played here."""
         if self._player_works is False:
             return None
-        program = shutil.which(self.player_command[0]) if self.player_command else None
-        if program is None:
-            name = self.player_command[0] if self.player_command else "player"
-            self._player_failed(f"{name} not found (install alsa-utils for aplay)")
-            return None
-        errors = self._ensure_work_dir() / "player-errors.txt"
         try:
-            with errors.open("wb") as error_file:
-                process = subprocess.Popen(
-                    [program, *self.player_command[1:], "-"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
-                    stderr=error_file,
-                )
-        except OSError as error:
-            self._player_failed(f"playback failed ({error})")
+            return PlayerFeed(self.open_output(audio_format))
+        except NoAudioDevice as missing:
+            self._player_failed(str(missing))
             return None
-        return _PlayerFeed(process, audio_format, errors)
 
     def _heard(self, playback: Playback) -> bool:
-        """Wait until the player has played the turn: whether it did."""
-        if playback.process is None:
+        """Wait until the output has played the turn: whether it did."""
+        if playback.feed is None:
             return False
-        playback.process.wait()  # not playback.wait(): a failed player's turn is not waited out
-        return playback.player_ended() == 0
+        playback.feed.wait()  # not playback.wait(): a failed output's turn is not waited out
+        return playback.feed_ended() is None
 
-    def _player_ended(self, playback: Playback, status: int) -> None:
-        """A player's first failure (no sound card) is said once; the speaker stays silent
-        after it. Typed and hands-free turns alike end here."""
-        if status == 0:
+    def _player_ended(self, playback: Playback, failure: str | None) -> None:
+        """An output's first failure (the device went away) is said once; the speaker
+        stays silent after it. Typed and hands-free turns alike end here."""
+        if failure is None:
             self._player_works = True
         elif self._player_works is None:  # it has never worked: there is no sound here
-            said = playback.errors.read_text(errors="replace") if playback.errors else ""
-            errors = said.strip().splitlines()
-            reason = errors[-1] if errors else f"exit status {status}"
-            self._player_failed(f"playback failed ({reason})")
+            self._player_failed(f"playback failed ({failure})")
 
     def _player_failed(self, reason: str) -> None:
         self._player_works = False
         self._notice("audio", NO_AUDIO_DEVICE_NOTICE.format(reason=reason))
-
-
-class _PlayerFeed:
-    """A WAV stream written to a player's standard input from a thread of its own.
-
-    The header announces the longest stream a WAV can hold, so the player plays until the
-    input ends; writes that outrun playback wait in the thread, never in the caller's.
-    """
-
-    def __init__(self, process: subprocess.Popen, audio_format: _AudioFormat, errors: Path) -> None:
-        self.process = process
-        self.errors = errors  # what the player said on its standard error
-        self._pieces: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._pieces.put(_stream_header(audio_format))
-        self._thread = threading.Thread(target=self._run, name="player-feed", daemon=True)
-        self._thread.start()
-
-    def write(self, frames: bytes) -> None:
-        self._pieces.put(frames)
-
-    def close(self) -> None:
-        """No more sound: the player ends when it has played what it has."""
-        self._pieces.put(None)
-
-    def _run(self) -> None:
-        stdin = self.process.stdin
-        try:
-            for piece in iter(self._pieces.get, None):
-                stdin.write(piece)
-        except OSError:  # the player was stopped (barge-in) or failed: nothing to feed
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
-
-
-def _stream_header(audio_format: _AudioFormat) -> bytes:
-    """A RIFF/WAVE header for a stream of unknown length (the largest sizes a WAV allows)."""
-    block = audio_format.channels * audio_format.sample_width
-    size = 0xFFFFFFFF - 36 - (0xFFFFFFFF - 36) % block
-    return b"".join(
-        (
-            b"RIFF",
-            struct.pack("<I", 36 + size),
-            b"WAVEfmt ",
-            struct.pack(
-                "<IHHIIHH",
-                16,
-                1,
-                audio_format.channels,
-                audio_format.frame_rate,
-                audio_format.frame_rate * block,
-                block,
-                audio_format.sample_width * 8,
-            ),
-            b"data",
-            struct.pack("<I", size),
-        )
-    )
 
 
 def _quiet_intervals(pieces: Sequence[tuple[float, bool]]) -> tuple[tuple[float, float], ...]:

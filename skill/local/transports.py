@@ -23,6 +23,15 @@ class UsageError(RunnerError):
     """A bad command line (exit status 2, like argparse)."""
 
 
+class SkillFailed(RunnerError):
+    """The skill gave no usable answer; ``alexa_error`` is the error type Alexa reports for
+    it in the ``SessionEndedRequest`` (reason ``ERROR``) that follows."""
+
+    def __init__(self, message: str, alexa_error: str = "INVALID_RESPONSE") -> None:
+        super().__init__(message)
+        self.alexa_error = alexa_error
+
+
 class Skill(Protocol):
     """Where requests go: the skill in this process, or an endpoint over HTTP."""
 
@@ -37,7 +46,10 @@ class InProcessSkill:
     def __init__(self) -> None:
         from skill.coach.step_coach import StepCoach  # deferred: --list-voices needs no skill
 
-        self.coach = StepCoach.from_environment()
+        try:
+            self.coach = StepCoach.from_environment()
+        except Exception as failure:  # the store's configuration: one line, never a traceback
+            raise RunnerError(f"cannot start the skill: {failure}") from None
 
     def send(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
         from skill.coach.step_coach import InvalidRequest
@@ -45,7 +57,7 @@ class InProcessSkill:
         try:
             return self.coach.handle(dict(envelope))
         except InvalidRequest as refused:
-            raise RunnerError(
+            raise SkillFailed(
                 f"the skill refused a locally built request ({refused.reason}); "
                 "this is a bug in skill/envelopes.py"
             ) from None
@@ -81,22 +93,24 @@ class HttpSkill:
                 timeout=self.timeout,
             )
         except errors.Timeout:
-            raise RunnerError(f"no answer from {self.url} within {self.timeout[1]:g} s") from None
+            raise SkillFailed(
+                f"no answer from {self.url} within {self.timeout[1]:g} s", "ENDPOINT_TIMEOUT"
+            ) from None
         except errors.ConnectionError as failure:
-            raise RunnerError(f"cannot reach {self.url}: {_connection_reason(failure)}") from None
+            raise SkillFailed(f"cannot reach {self.url}: {_connection_reason(failure)}") from None
         except errors.RequestException as failure:
-            raise RunnerError(f"request to {self.url} failed: {failure}") from None
+            raise SkillFailed(f"request to {self.url} failed: {failure}") from None
         if answer.status_code >= 400:
-            raise RunnerError(_http_error(self.url, answer))
+            raise SkillFailed(_http_error(self.url, answer))
         try:
             body = answer.json()
         except ValueError:
             kind = answer.headers.get("Content-Type") or "no content type"
-            raise RunnerError(
+            raise SkillFailed(
                 f"{self.url} answered with something other than JSON ({kind})"
             ) from None
         if not isinstance(body, dict) or not isinstance(body.get("response"), dict):
-            raise RunnerError(f"{self.url} answered JSON that is not an Alexa response")
+            raise SkillFailed(f"{self.url} answered JSON that is not an Alexa response")
         return body
 
     def close(self) -> None:

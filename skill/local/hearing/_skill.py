@@ -1,12 +1,13 @@
 """The hearing engine's only imports from the rest of Step Coach, kept here so a move is one edit.
 
-The engine needs the interaction models (where they live), the text NLU's phrasings of
-the built-in intents, and a writable data directory for its cache.
+The engine needs the interaction models (where they live), the phrasings of the built-in
+intents, and a writable data directory for its cache. It never imports the text NLU or the
+speaker: choosing a meaning is understanding's job (an import-linter contract says so).
 """
 
 from __future__ import annotations
 
-from skill.local.nlu import BUILTIN_PHRASES, FALLBACK_INTENT, LocalNLU
+from skill.local.builtin_phrases import BUILTIN_PHRASES
 from skill.settings import DATA_DIR, INTERACTION_MODELS_DIR
 
-__all__ = ["BUILTIN_PHRASES", "DATA_DIR", "FALLBACK_INTENT", "INTERACTION_MODELS_DIR", "LocalNLU"]
+__all__ = ["BUILTIN_PHRASES", "DATA_DIR", "INTERACTION_MODELS_DIR"]

