@@ -228,7 +228,7 @@ def test_screen_mode_prints_the_screen_and_taps_its_buttons(capsys) -> None:
     assert status == 0
     assert "| == Welcome to Step Coach | What shall we do? ==" in out
     assert "| == Forearm planks, step 1 of 2 | Step 1 of 2 ==" in out
-    assert "| Countdown: Hold 30 s at 0:" in out  # the paced step, reached by a tap
+    assert "| Counts down a 30-second hold, 0:" in out  # the paced step, reached by a tap
     assert "| Touch: [Back] | [Repeat] | [Pause] | [Next*]" in out
 
 

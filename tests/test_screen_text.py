@@ -35,7 +35,7 @@ def test_a_step_screen_shows_exercise_step_text_progress_and_buttons() -> None:
 
 def test_a_paced_screen_names_its_countdowns() -> None:
     lines = screen_lines(screen_of(response("paced_set")) or {})
-    assert "Countdown: Hold 30 s at 0:18" in lines
+    assert "Counts down a 30-second hold, 0:18 into the answer" in lines
     two = {
         "segments": [
             {"label": "Rest", "seconds": 20, "start": 61_400, "set": "Set 1 of 2"},
@@ -44,7 +44,8 @@ def test_a_paced_screen_names_its_countdowns() -> None:
         ]
     }
     assert screen_lines({"title": "T", "timer": two})[1] == (
-        "Countdown: Rest 20 s at 1:01 (Set 1 of 2), then Rest 20 s at 2:05 (Set 2 of 3)"
+        "Counts down a 20-second rest, 1:01 into the answer (Set 1 of 2), "
+        "then a 20-second rest, 2:05 into the answer (Set 2 of 3)"
     )
 
 

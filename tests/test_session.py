@@ -212,3 +212,41 @@ def test_a_failing_speech_engine_leaves_the_coach_talking_in_text(coach) -> None
     assert speaker.calls == 1
     assert err.getvalue().count("Speech failed") == 1
     assert console.out.getvalue().count("coach> ") == 3
+
+
+def test_an_answer_taken_in_unplayed_counts_as_heard_to_its_end(capsys) -> None:
+    """A muted or scripted run stamps each request as though the last answer had been heard
+    through, as a person listening to an Echo would: a question after the counted bridges
+    finds the set done, and "resume" does not count 24 bridges again."""
+    argv = ["--mute", "--json", "--new-user"]
+    argv += says("protect my knees", "next", "next", "how many reps is that", "resume")
+    status, out, _ = run(capsys, *argv)
+    assert status == 0
+    resumed = json_turns(out)[-1]["speech"]
+    assert "you've done its set" in resumed and "Set 1 of 2" not in resumed
+
+
+def test_the_session_clock_runs_ahead_by_what_was_listened_to() -> None:
+    from datetime import UTC, datetime
+
+    start = datetime(2026, 12, 4, 7, 0, tzinfo=UTC)
+    session = LocalSession(LocalNLU.for_locale("en-US"), clock=lambda: start)
+    assert session.now() == start
+    session.listened(41_500)
+    session.listened(500)
+    assert (session.now() - start).total_seconds() == 42
+    session.prepare("open step coach")
+    stamps = [o.envelope["request"]["timestamp"] for o in session.prepare("protect my knees")]
+    assert stamps == ["2026-12-04T07:00:42Z"]
+
+
+def test_a_menu_choice_is_tapped_by_its_number(capsys) -> None:
+    """ "tap 6" presses the sixth item of the menu the screen shows, as a finger would."""
+    argv = ["--mute", "--json", "--new-user", "--screen"]
+    status, out, _ = run(capsys, *argv, *says("open step coach", "what do you have", "tap 6"))
+    assert status == 0
+    listed, tapped = json_turns(out)[-2:]
+    sixth = next(line for line in listed["screen"] if line.startswith("  6. "))
+    name = sixth.removeprefix("  6. Start ").split(" - ")[0]
+    assert tapped["request_type"] == "Alexa.Presentation.APL.UserEvent"
+    assert f"Let's do {name}" in tapped["text"]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from skill.alexa.requests import EXCEEDED_MAX_REPROMPTS, USER_INITIATED
+from skill.alexa.ssml import estimated_speech_ms
 from skill.local.console import Console, Exchange
 from skill.local.dialog_files import SkillIoRecorder
 from skill.local.session import (
@@ -202,12 +203,15 @@ class Conversation:
 
     def _speak(self, ssml: str) -> None:
         if self.speaker is None or self._speech_failed:
+            self.session.listened(estimated_speech_ms(ssml))
             return
         try:
             if self.listener is not None:
                 self.interrupted = self.listener.speak_listening(self.speaker, ssml)
             else:
-                self.speaker.speak(ssml)
+                audio = self.speaker.speak(ssml)
+                if audio is None or not audio.played:
+                    self.session.listened(estimated_speech_ms(ssml))
         except Exception as failure:  # the third-party engine must never end the session
             self._speech_failed = True
             self.console.notice(f"Speech failed ({failure}); continuing in text.")

@@ -82,11 +82,12 @@ def _countdowns(timer: object) -> str:
             continue
         where = _text(segment.get("set"))
         minutes, rest = divmod(round(start / 1000), 60)
+        what = _text(segment.get("label")).lower()
         parts.append(
-            f"{_text(segment.get('label'))} {seconds:g} s at {minutes}:{rest:02d}"
+            f"a {seconds:g}-second {what}, {minutes}:{rest:02d} into the answer"
             + (f" ({where})" if where else "")
         )
-    return "Countdown: " + ", then ".join(parts) if parts else ""
+    return "Counts down " + ", then ".join(parts) if parts else ""
 
 
 def _number(value: object) -> bool:

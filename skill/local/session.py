@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from skill.alexa import requests
@@ -141,6 +141,9 @@ class LocalSession:
     elicit: tuple[str, str] | None = field(default=None, init=False)
     asked: bool = field(default=False, init=False)  # the last answer ended on a question
     _updated_intent: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    # How far the conversation's time runs ahead of the clock: answers shown but not played
+    # count as heard to their end (see :meth:`listened`).
+    _ahead: timedelta = field(default=timedelta(0), init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.locale = self.locale or self.nlu.locale
@@ -148,6 +151,16 @@ class LocalSession:
     @property
     def is_open(self) -> bool:
         return self.session_id is not None
+
+    def now(self) -> datetime:
+        """The time the next request is stamped with."""
+        return self.clock() + self._ahead
+
+    def listened(self, milliseconds: int) -> None:
+        """An answer the user took in without it being played (muted, scripted, no sound
+        device): the next request comes as though its speech had been heard to its end,
+        which is how the skill tells a counted set that was done from one cut short."""
+        self._ahead += timedelta(milliseconds=milliseconds)
 
     # --- requests ----------------------------------------------------------------------
 
@@ -241,15 +254,18 @@ class LocalSession:
         if words[0] not in TAP_WORDS:
             return None
         wanted = words[1:]
-        targets = [*(self.shown.get("buttons") or []), *(self.shown.get("choices") or [])]
+        choices = self.shown.get("choices") or []
+        targets = [*(self.shown.get("buttons") or []), *choices]
+        if len(wanted) == 1 and wanted[0].isdigit():  # "tap 6": the menu's sixth choice
+            number = int(wanted[0])
+            targets = [choices[number - 1]] if 0 < number <= len(choices) else []
+            wanted = words_of(str(targets[0].get("label", ""))) if targets else wanted
         for target in targets:
             label = words_of(str(target.get("label", "")))
             if label == wanted or (label[:1] == ["start"] and label[1:] == wanted):
                 arguments = [target.get("action"), self.shown.get("token"), target.get("target")]
                 token = self.shown.get("token")
-                request = requests.user_event(
-                    arguments, token, locale=self.locale, now=self.clock()
-                )
+                request = requests.user_event(arguments, token, locale=self.locale, now=self.now())
                 return Outgoing(self._envelope(request), utterance)
         return None
 
@@ -288,7 +304,7 @@ class LocalSession:
         return self._request("LaunchRequest", shouldLinkResultBeReturned=False)
 
     def _request(self, request_type: str, **fields: Any) -> dict[str, Any]:
-        return requests.request(request_type, locale=self.locale, now=self.clock(), **fields)
+        return requests.request(request_type, locale=self.locale, now=self.now(), **fields)
 
     def _envelope(self, request: dict[str, Any]) -> dict[str, Any]:
         """The whole request; ``session.attributes`` only when there are some, as Alexa."""
@@ -298,7 +314,7 @@ class LocalSession:
             session_id=self.session_id,
             new=self.new,
             attributes=self.attributes or None,
-            api_access_token=self.identity.api_access_token(self.clock()),
+            api_access_token=self.identity.api_access_token(self.now()),
             screen=self.screen,
             person_id=self.person_id,
         )
