@@ -168,6 +168,14 @@ def on_about_exercise(turn: Turn) -> Response:
     return explain_exercise(turn, workout_id)
 
 
+def on_volume(turn: Turn) -> Response:
+    """ "Speak louder": the device's volume is the user's, not the skill's to set (Alexa
+    keeps it), so say how to change it, and how to get back to the workout."""
+    going = in_workout(turn)
+    state = replace(turn.state, paused=True) if going is not None else turn.state
+    return turn.reply("volume", state, back_to=going)
+
+
 def asks(question: str) -> Callable[[Turn], Response]:
     def decide(turn: Turn) -> Response:
         return answer(turn, question)
@@ -186,6 +194,7 @@ INTENTS: dict[str, Callable[[Turn], Response]] = {
     "RestIntent": asks("rest"),
     "RemainingIntent": asks("remaining"),
     "AboutExerciseIntent": on_about_exercise,
+    "VolumeIntent": on_volume,
 }
 
 

@@ -149,13 +149,15 @@ def on_explain(turn: Turn) -> Response:
 def explain_topic(turn: Turn, topic_id: str) -> Response:
     """Answer a question; in the middle of a workout, end with how to get back to it.
 
-    The topic's offer stands unless it is the workout already under way.
+    The topic's offer stands unless it is the workout already under way, or an exercise of
+    it (the glute medius's clamshells, asked about in the middle of the knee routine).
     """
     topic = turn.catalog.topics[topic_id]
     plan = turn.plan if turn.plan is not None and not turn.state.finished else None
     offer = Offer(topic.offer) if topic.offer else None
-    if offer is not None and plan is not None and offer.workout == plan.id:
-        offer = None
+    if offer is not None and plan is not None:
+        under_way = {plan.id, *(step.exercise.id for step in plan.steps)}
+        offer = None if offer.workout in under_way else offer
     state = replace(turn.state, offer=offer, paused=turn.state.paused or plan is not None)
     return turn.reply(
         "explain",

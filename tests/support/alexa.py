@@ -214,6 +214,7 @@ COACHING_REQUESTS = [
     ("about", _ask("AboutExerciseIntent", exercise="knee routine")),
     ("about!", _ask("AboutExerciseIntent", exercise="yoga")),
     ("explain an exercise", _ask("ExplainIntent", topic="donkey kicks")),
+    ("volume", _ask("VolumeIntent")),
 ]
 
 

@@ -36,7 +36,8 @@ COVERAGE_THRESHOLD = 0.75
 MAX_COMMAND_SECONDS = 4.5
 # A reading of rank r in the N-best vote weighs 1 / (r + 1) ** VOTE_POWER.
 VOTE_POWER = 1.0
-# Commands that end or change the session or a setting: acted on only when sure.
+# Commands that end or change the session or a setting: acted on only when sure. A pain
+# report stops the set and asks whether to stop for today.
 CONSEQUENTIAL_INTENTS = frozenset(
     {
         "AMAZON.StopIntent",
@@ -44,12 +45,15 @@ CONSEQUENTIAL_INTENTS = frozenset(
         "AMAZON.StartOverIntent",
         "SetSoundsIntent",
         "SetPaceIntent",
+        "PainIntent",
     }
 )
 # Starting a workout is consequential in the middle of one (it drops the one in progress).
 SWITCHING_INTENT = "StartWorkoutIntent"
-# Likely during a paced set: the controls a person calls out mid-exercise.
-PACED_SET_INTENTS = frozenset({"AMAZON.StopIntent", "AMAZON.PauseIntent", "AMAZON.CancelIntent"})
+# Likely during a paced set: the controls a person calls out mid-exercise, and pain.
+PACED_SET_INTENTS = frozenset(
+    {"AMAZON.StopIntent", "AMAZON.PauseIntent", "AMAZON.CancelIntent", "PainIntent"}
+)
 # Likely right after a question.
 ANSWER_INTENTS = frozenset({"AMAZON.YesIntent", "AMAZON.NoIntent"})
 # The NLU score a command needs when its words are not a sentence of the corpus, in a quiet
