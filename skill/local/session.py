@@ -253,20 +253,25 @@ class LocalSession:
             return None
         if words[0] not in TAP_WORDS:
             return None
-        wanted = words[1:]
-        choices = self.shown.get("choices") or []
-        targets = [*(self.shown.get("buttons") or []), *choices]
+        target = self._touched(self.shown, words[1:])
+        if target is None:
+            return None
+        token = self.shown.get("token")
+        arguments = [target.get("action"), token, target.get("target")]
+        request = requests.user_event(arguments, token, locale=self.locale, now=self.now())
+        return Outgoing(self._envelope(request), utterance)
+
+    @staticmethod
+    def _touched(shown: Mapping[str, Any], wanted: list[str]) -> Mapping[str, Any] | None:
+        """The button or menu choice the words name: by its label, or by its number."""
+        choices = shown.get("choices") or []
         if len(wanted) == 1 and wanted[0].isdigit():  # "tap 6": the menu's sixth choice
             number = int(wanted[0])
-            targets = [choices[number - 1]] if 0 < number <= len(choices) else []
-            wanted = words_of(str(targets[0].get("label", ""))) if targets else wanted
-        for target in targets:
+            return choices[number - 1] if 0 < number <= len(choices) else None
+        for target in [*(shown.get("buttons") or []), *choices]:
             label = words_of(str(target.get("label", "")))
             if label == wanted or (label[:1] == ["start"] and label[1:] == wanted):
-                arguments = [target.get("action"), self.shown.get("token"), target.get("target")]
-                token = self.shown.get("token")
-                request = requests.user_event(arguments, token, locale=self.locale, now=self.now())
-                return Outgoing(self._envelope(request), utterance)
+                return target
         return None
 
     def _open(self) -> None:
