@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -80,6 +81,10 @@ def subject(turn: Turn) -> tuple[Plan | None, int, bool]:
     return None, 0, False
 
 
+# Every question asks for the time left, which reads each remaining step's cue as SSML: a
+# step's length depends only on the step, the pace and the locale's beat times, so it is
+# worked out once (the catalog's steps, three paces, a few sets of beat times).
+@lru_cache(maxsize=1024)
 def step_ms(step: PlanStep, pace: str, beat_ms: Callable[[Any], int]) -> int:
     """About how long a step takes: its cue said, then its paced set or time to do it."""
     from skill.alexa.ssml import estimated_speech_ms  # xml.etree: with the first question
