@@ -170,6 +170,12 @@ def _asked_about_pain(handler_input: HandlerInput) -> bool:
     return turn_of(handler_input).question == "pain"
 
 
+def _carries_on(handler_input: HandlerInput) -> bool:
+    return is_intent_name("AMAZON.ResumeIntent")(handler_input) or is_intent_name(
+        "AMAZON.NextIntent"
+    )(handler_input)
+
+
 def _slot_words(handler_input: HandlerInput) -> set[str]:
     """The words of any unresolved slot value ("my knee really hurts" as an exercise)."""
     request = handler_input.request_envelope.request
@@ -192,5 +198,7 @@ def _pain_in_a_slot(handler_input: HandlerInput) -> bool:
 GUARDS: list[tuple[Callable[[HandlerInput], bool], Callable[[Turn], Response]]] = [
     (lambda hi: is_intent_name("AMAZON.YesIntent")(hi) and _asked_about_pain(hi), on_pain_yes),
     (lambda hi: is_intent_name("AMAZON.NoIntent")(hi) and _asked_about_pain(hi), on_pain_no),
+    # "Shall we stop for today?" "Let's keep going": not stopping, so gently.
+    (lambda hi: _carries_on(hi) and _asked_about_pain(hi), on_pain_no),
     (_pain_in_a_slot, on_pain),
 ]
