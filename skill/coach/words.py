@@ -7,6 +7,8 @@ wherever a spoken value is compared with the content.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
 
 _NOT_MATCHED = re.compile(r"[^a-z0-9' ]+")
 _NOT_SPOKEN = re.compile(r"[^a-z0-9' .]+")
@@ -19,6 +21,20 @@ def stem(word: str) -> str:
     if len(word) > 2 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+@cache
+def stemmer(name: str) -> Callable[[str], str]:
+    """The stemmer a language's ``stemmer`` names: a snowballstemmer algorithm ("dutch",
+    "german", "english"), or "plural", the light plural rule of :func:`stem`."""
+    if name == "plural":
+        return stem
+    import snowballstemmer  # deferred: only languages that name one load it
+
+    if name not in snowballstemmer.algorithms():
+        raise ValueError(f"no stemmer {name!r}; snowballstemmer has {snowballstemmer.algorithms()}")
+    algorithm = snowballstemmer.stemmer(name)
+    return cache(algorithm.stemWord)
 
 
 def normalise(text: str) -> str:
