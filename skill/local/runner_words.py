@@ -23,7 +23,7 @@ TABLE = "runner"
 class RunnerWords:
     welcome: str  # {invocation}: the skill's invocation name
     quit_words: frozenset[str]
-    tap_words: frozenset[str]
+    tap_words: tuple[tuple[str, ...], ...]  # phrases, longest first ("druk op", "tap")
     tap_verbs: frozenset[str]
     session_ended: str
     no_answer: str  # silence twice: the session has ended
@@ -39,10 +39,14 @@ class RunnerWords:
         def words(name: str) -> frozenset[str]:
             return frozenset(word.lower() for word in table[name])
 
-        return cls(
+        return cls(  # every key required: a language without one fails when it loads
             welcome=table["welcome"],
             quit_words=words("quit_words"),
-            tap_words=words("tap_words"),
+            tap_words=tuple(
+                sorted(
+                    (tuple(p.lower().split()) for p in table["tap_words"]), key=len, reverse=True
+                )
+            ),
             tap_verbs=words("tap_verbs"),
             session_ended=table["session_ended"],
             no_answer=table["no_answer"],

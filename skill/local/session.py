@@ -250,11 +250,12 @@ class LocalSession:
         """A press of the shown screen's button (or menu choice) the words name, if any:
         "tap next", "touch start over" (the language's ``tap_words``)."""
         words = self.nlu.wording.words_of(utterance)
-        if not self.screen or self.shown is None or not self.is_open or len(words) < 2:
+        if not self.screen or self.shown is None or not self.is_open:
             return None
-        if words[0] not in self.words.tap_words:
+        tap = next((t for t in self.words.tap_words if tuple(words[: len(t)]) == t), None)
+        if tap is None or len(words) <= len(tap):
             return None
-        target = self._touched(self.shown, words[1:])
+        target = self._touched(self.shown, words[len(tap) :])
         if target is None:
             return None
         token = self.shown.get("token")

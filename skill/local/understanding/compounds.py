@@ -3,8 +3,9 @@
 Dutch and German write compounds as one word ("Knieverletzungen", "bilspieroefeningen"),
 and people type them either way. In a language whose ``[understanding]`` table has
 ``compound_links`` (the linking letters, e.g. the "s" of "Hüftsbeuger"), every word that
-is a chain of words the interaction model knows is read as that chain, in the samples,
-the slot values and the utterance alike, so both spellings come to the same keys.
+is a chain of words the interaction model knows is read as that chain, and words written
+apart that the model knows only as one word are read as that word, in the samples, the
+slot values and the utterance alike, so both spellings come to the same keys.
 
 A part is a word of the model (its key is one of the model's keys) of at least
 :data:`MIN_PART_LETTERS` letters; a linking letter sequence may follow any part but the
@@ -14,7 +15,7 @@ split too when it is a chain of other words it knows, so each spelling meets the
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 
 from skill.local.understanding.utterance import Wording
 
@@ -22,6 +23,8 @@ from skill.local.understanding.utterance import Wording
 MIN_PART_LETTERS = 3
 # Longest word looked into; longer ones are left whole.
 MAX_WORD_LETTERS = 40
+# Most words written apart that are joined into one the model knows.
+MAX_JOINED_WORDS = 3
 # Words remembered per model, so a long session stays fast without growing forever.
 CACHE_SIZE = 20_000
 
@@ -48,8 +51,36 @@ class Decompounder:
                 self._parts[word] = found
         return found
 
-    def split_all(self, words: Iterable[str]) -> list[str]:
-        return [part for word in words for part in self.parts(word)]
+    def canonical(self, words: Sequence[str]) -> list[str]:
+        """Words as the model's words spell them: a compound split into the model's words,
+        and words written apart joined where the model knows them only as one
+        ("knie blessures" is "knieblessures" when "blessures" is no word of its own)."""
+        if not self.enabled:
+            return list(words)
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            joined = self._joined(words, i)
+            if joined is not None:
+                word, i = joined
+                out.append(word)
+                continue
+            out.extend(self.parts(words[i]))
+            i += 1
+        return out
+
+    def _joined(self, words: Sequence[str], start: int) -> tuple[str, int] | None:
+        """The longest run of words from ``start`` that the model knows as one word that is
+        no chain of its words (with a linking letter between, or none), and where it ends."""
+        for end in range(min(len(words), start + MAX_JOINED_WORDS), start + 1, -1):
+            run = words[start:end]
+            if any(not word.isalpha() for word in run):
+                continue
+            for link in ("", *self.links):
+                word = link.join(run)
+                if self.wording.key_of(word) in self.keys and self.parts(word) == (word,):
+                    return word, end
+        return None
 
     def _known(self, piece: str) -> bool:
         return len(piece) >= MIN_PART_LETTERS and self.wording.key_of(piece) in self.keys

@@ -88,7 +88,7 @@ class ModelIndex:
 
     def words(self, text: str) -> list[str]:
         """A text's words, compounds as their parts, before any filler is dropped."""
-        return self.compounds.split_all(self.wording.raw_words(text))
+        return self.compounds.canonical(self.wording.raw_words(text))
 
     def utterance_words(self, text: str) -> list[str]:
         """The words of an utterance that matter, compounds as their parts."""
