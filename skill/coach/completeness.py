@@ -50,10 +50,16 @@ def _shape(reference: Any, other: Any, path: str) -> Iterable[str]:
             else:
                 yield from _shape(reference[key], other[key], where)
         for key in other.keys() - reference.keys():
-            yield f"{path}.{key}: not a key {DEFAULT_LANGUAGE} has" if path else f"{key}: unknown"
+            where = f"{path}.{key}" if path else str(key)
+            yield f"{where}: not a key {DEFAULT_LANGUAGE} has"
     elif isinstance(reference, list):
         if not isinstance(other, list) or (reference and not other):
             yield f"{path}: a list of at least one entry"
+            return
+        # Tables in a list (steps, example phrases): each has the keys of the one at its place.
+        for number, (mine, theirs) in enumerate(zip(reference, other), start=1):
+            if isinstance(mine, dict):
+                yield from _shape(mine, theirs, f"{path}[{number}]")
     elif isinstance(reference, str):
         if not isinstance(other, str) or (reference.strip() and not other.strip()):
             yield f"{path}: text"
