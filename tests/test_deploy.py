@@ -24,6 +24,7 @@ from cfnlint.decode import cfn_yaml
 
 from skill import settings
 from skill.alexa.envelope import SUPPORTED_REQUEST_TYPES
+from skill.coach.language import all_locales, language_of
 from skill.deploy import lambda_package, manifest, project, sources
 from skill.deploy.__main__ import main
 from skill.deploy.manifest import Endpoint, ManifestError
@@ -36,7 +37,7 @@ ENDPOINTS = {
     "lambda arn": Endpoint.lambda_arn("arn:aws:lambda:us-east-1:123456789012:function:coach"),
     "https": Endpoint.https("https://coach.example.com/", "Trusted"),
 }
-LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+LOCALES = tuple(all_locales())  # every locale of every language
 # Alexa skill events by manifest name, as request types the skill answers.
 EVENT_REQUEST_TYPES = {"SKILL_DISABLED": "AlexaSkillEvent.SkillDisabled"}
 
@@ -108,14 +109,15 @@ def test_every_locale_is_published_and_says_it_is_not_medical_advice() -> None:
     document = manifest.build_manifest(Endpoint.lambda_from_stack())["manifest"]
     published = document["publishingInformation"]["locales"]
     assert tuple(published) == LOCALES == tuple(manifest.locales())
-    safety = sources.catalog().safety
-    assert "not medical advice" in safety and "sharp pain" in safety
+    english = sources.catalog().safety
+    assert "not medical advice" in english and "sharp pain" in english
     for locale, text in published.items():
-        assert safety in text["description"], locale
-        assert len(text["examplePhrases"]) == 3, locale
-        assert text["name"] == "Step Coach" and 0 < len(text["summary"]) <= 160
+        catalog = sources.catalog(language_of(locale))  # each language says it in its own words
+        assert catalog.safety in text["description"], locale
+        assert len(text["examplePhrases"]) >= 2, locale
+        assert text["name"] and 0 < len(text["summary"]) <= 160
         assert text["keywords"] and len(text["description"]) <= 4000
-        for exercise in sources.catalog().exercises.values():
+        for exercise in catalog.exercises.values():
             assert exercise.name in text["description"]
 
 
@@ -224,7 +226,7 @@ def test_the_https_project_is_the_skill_package_alone(tmp_path) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_example_phrases_are_understood_as_they_advertise(locale: str) -> None:
     nlu = LocalNLU.for_locale(locale)
-    phrases = manifest.example_phrases()
+    phrases = manifest.example_phrases(language_of(locale))
     assert phrases[0].expects == "LaunchRequest"  # certification: the first one opens it
     published = manifest.build_manifest(Endpoint.lambda_from_stack())["manifest"]
     assert published["publishingInformation"]["locales"][locale]["examplePhrases"] == [
@@ -404,6 +406,7 @@ def test_the_lambda_path_leaves_the_web_and_the_runner_out() -> None:
         "boto3",
         "botocore",
         "snapshot_restore_py",
+        "snowballstemmer",
     } >= (modules.third_party)
     assert not {"flask", "werkzeug", "gunicorn", "cryptography", "requests", "pyttsx3"} & (
         modules.third_party

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from bench import languages
+from skill.coach.language import builtin_phrases as phrases_for
 from skill.coach.language import content_languages, language_data
 from skill.coach.locales import DEFAULT_LANGUAGE
-from skill.local.builtin_phrases import phrases_for
 from skill.local.understanding.nlu import LocalNLU
 from skill.settings import INTERACTION_MODELS_DIR
 

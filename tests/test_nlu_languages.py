@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from skill.coach.language import builtin_phrases as phrases_for
 from skill.coach.language import content_languages, language_data
 from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.coach.words import stemmer
-from skill.local.builtin_phrases import phrases_for
 from skill.local.understanding.compounds import Decompounder
 from skill.local.understanding.nlu import LocalNLU
 from skill.local.understanding.utterance import TABLE, Wording, wording

@@ -1,7 +1,9 @@
 """How spoken words are folded for matching: one set of rules for the catalog and the NLU.
 
 "Glutes" and "glute", "push-ups" and "push ups", "injuries" and "injury" must meet,
-wherever a spoken value is compared with the content.
+wherever a spoken value is compared with the content. Each language names its stemmer in
+its ``language.toml``: a snowballstemmer algorithm ("dutch" folds "knieblessures" and
+"knieblessure" together), or ``plural``, the light plural rule English keeps.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-_NOT_MATCHED = re.compile(r"[^a-z0-9' ]+")
-_NOT_SPOKEN = re.compile(r"[^a-z0-9' .]+")
+# The light plural rule's name, as a language.toml's ``stemmer`` chooses it.
+PLURAL = "plural"
+
+# Letters of any alphabet, digits and apostrophes are words; the rest separates them.
+_NOT_MATCHED = re.compile(r"[^\w' ]+|_")
+_NOT_SPOKEN = re.compile(r"[^\w' .]+|_")
 
 
 def stem(word: str) -> str:
@@ -24,23 +30,26 @@ def stem(word: str) -> str:
 
 
 @cache
-def stemmer(name: str) -> Callable[[str], str]:
-    """The stemmer a language's ``stemmer`` names: a snowballstemmer algorithm ("dutch",
-    "german", "english"), or "plural", the light plural rule of :func:`stem`."""
-    if name == "plural":
+def stemmer(name: str = PLURAL) -> Callable[[str], str]:
+    """The stemmer a language's data names; a name snowballstemmer lacks is a ValueError."""
+    if name == PLURAL:
         return stem
-    import snowballstemmer  # deferred: only languages that name one load it
+    import snowballstemmer  # only for a language that uses it
 
-    if name not in snowballstemmer.algorithms():
-        raise ValueError(f"no stemmer {name!r}; snowballstemmer has {snowballstemmer.algorithms()}")
-    algorithm = snowballstemmer.stemmer(name)
+    try:
+        algorithm = snowballstemmer.stemmer(name)
+    except KeyError:
+        known = ", ".join([PLURAL, *snowballstemmer.algorithms()])
+        raise ValueError(f"unknown stemmer {name!r}: use one of {known}") from None
     return cache(algorithm.stemWord)
 
 
-def normalise(text: str) -> str:
-    """Fold a spoken value for matching: lower case, no punctuation, stemmed words."""
-    words = _NOT_MATCHED.sub(" ", text.lower().replace("-", " ")).replace("'", "").split()
-    return " ".join(stem(word) for word in words)
+def normalise(text: str, stemmer_name: str = PLURAL) -> str:
+    """Fold a spoken value for matching: case-folded ("Fuß", "fuss"), no punctuation,
+    stemmed words."""
+    words = _NOT_MATCHED.sub(" ", text.casefold().replace("-", " ")).replace("'", "").split()
+    stem_word = stemmer(stemmer_name)
+    return " ".join(stem_word(word) for word in words)
 
 
 def spoken_form(text: str) -> str:

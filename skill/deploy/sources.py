@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from skill import content_files
-from skill.coach.catalog import Catalog, default_catalog
-from skill.coach.language import language_data
+from skill.coach.catalog import Catalog, catalog_for
+from skill.coach.completeness import check_languages
+from skill.coach.language import MANIFEST_FILE, all_locales, language_data, read
+from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.coach.speech import compile_templates
 from skill.settings import (
     COMPILED_TEMPLATES_DIR,
@@ -39,12 +41,20 @@ CONTENT = CONTENT_DIR.relative_to(PROJECT_DIR)
 COMPILED_TEMPLATES = COMPILED_TEMPLATES_DIR.relative_to(PROJECT_DIR)
 
 
-def catalog() -> Catalog:
-    return default_catalog()
+__all__ = ["DEFAULT_LANGUAGE", "all_locales", "check_languages"]
 
 
-def language(code: str = "en") -> dict[str, Any]:
-    """Samples, locales and invocation name for one language (``language_<code>.toml``)."""
+def catalog(code: str = DEFAULT_LANGUAGE) -> Catalog:
+    return catalog_for(code)
+
+
+def manifest_words(code: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The manifest's words in one language (``<code>/manifest.toml``)."""
+    return read(code, MANIFEST_FILE)
+
+
+def language(code: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Samples, locales and invocation name for one language (``<code>/language.toml``)."""
     return language_data(code)
 
 
@@ -58,5 +68,5 @@ def write_compiled_templates(target: Path) -> list[Path]:
 
 
 def write_content_json(folder: Path) -> list[Path]:
-    """A JSON twin of each content TOML file in ``folder``, which the coach reads instead."""
-    return [content_files.write_json(path) for path in sorted(folder.glob("*.toml"))]
+    """A JSON twin of each content TOML file under ``folder``, which the coach reads instead."""
+    return [content_files.write_json(path) for path in sorted(folder.rglob("*.toml"))]

@@ -39,8 +39,8 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from skill.coach.language import builtin_phrases as language_phrases
 from skill.coach.language import language_of
-from skill.local.builtin_phrases import phrases_for
 from skill.local.understanding.alignment import (
     EMPTY_SLOT_WEIGHT,
     Carrier,
@@ -98,7 +98,7 @@ class LocalNLU:
         self.locale = locale
         self.wording = wording or wording_for(locale)
         if builtin_phrases is None:
-            builtin_phrases = phrases_for(language_of(locale))
+            builtin_phrases = language_phrases(language_of(locale))
         self.index = ModelIndex(interaction_model, self.wording, builtin_phrases)
         self.invocation_name = self.index.invocation_name
         self.intent_slots = self.index.intent_slots

@@ -139,10 +139,11 @@ class Wording:
         return self.strip_phrases(self.raw_words(text))
 
     def key_of(self, word: str) -> str:
-        """A word's matching key: no apostrophe, stemmed ("glutes" -> "glute")."""
+        """A word's matching key: no apostrophe, case-folded ("fuß" meets "fuss"), stemmed
+        ("glutes" -> "glute")."""
         key = self._keys.get(word)
         if key is None:
-            key = self.stem(word.replace("'", ""))
+            key = self.stem(word.casefold().replace("'", ""))
             if len(self._keys) < 50_000:
                 self._keys[word] = key
         return key
