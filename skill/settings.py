@@ -8,14 +8,22 @@ than a silently ignored setting; the parsers below are the only readers of their
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
+# Folders of the languages' content and templates to read instead of the packaged ones (a
+# language being written, a test's throwaway language); read once, at import.
+CONTENT_DIR_SETTING = "STEP_COACH_CONTENT_DIR"
+SPEECH_TEMPLATES_DIR_SETTING = "STEP_COACH_SPEECH_TEMPLATES_DIR"
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-CONTENT_DIR = PACKAGE_DIR / "coach" / "content"
+CONTENT_DIR = Path(os.environ.get(CONTENT_DIR_SETTING) or PACKAGE_DIR / "coach" / "content")
 SCREENS_DIR = PACKAGE_DIR / "coach" / "screens"
-SPEECH_TEMPLATES_DIR = PROJECT_DIR / "speech_templates"
+SPEECH_TEMPLATES_DIR = Path(
+    os.environ.get(SPEECH_TEMPLATES_DIR_SETTING) or PROJECT_DIR / "speech_templates"
+)
 # The templates compiled to Python modules, one folder per locale: written into the Lambda
 # package by skill.deploy (a checkout has none, so it renders from the sources).
 COMPILED_TEMPLATES_DIR = PROJECT_DIR / "speech_templates_compiled"

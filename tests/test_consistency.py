@@ -124,7 +124,7 @@ def test_locale_fallback_chain() -> None:
     folders = ["en", "en-GB", "nl", "de-DE"]
     assert fallback_chain("en-GB", folders) == ("en-GB", "en")
     assert fallback_chain("en-US", folders) == ("en",)
-    assert fallback_chain("nl-NL", folders) == ("nl", "en")
+    assert fallback_chain("nl-NL", folders) == ("nl",)  # a language speaks from its own
     assert fallback_chain("de-DE", folders) == ("de-DE", "en")
     assert fallback_chain("de-AT", folders) == ("en",)  # no "de" folder: English
     assert fallback_chain("en_gb", folders) == ("en-GB", "en")

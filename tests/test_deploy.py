@@ -404,6 +404,7 @@ def test_the_lambda_path_leaves_the_web_and_the_runner_out() -> None:
         "boto3",
         "botocore",
         "snapshot_restore_py",
+        "snowballstemmer",
     } >= (modules.third_party)
     assert not {"flask", "werkzeug", "gunicorn", "cryptography", "requests", "pyttsx3"} & (
         modules.third_party

@@ -214,16 +214,14 @@ def test_the_zip_holds_the_handler_its_data_and_no_web_code(built: project.Built
 
 def test_the_packaged_content_twins_hold_what_the_toml_files_hold(built: project.Built) -> None:
     content = built.root / "lambda" / sources.CONTENT
-    tomls = sorted(content.glob("*.toml"))
-    assert [path.name for path in tomls] == sorted(
-        p.name for p in sources.CONTENT_DIR.glob("*.toml")
+    tomls = sorted(content.rglob("*.toml"))
+    assert [path.relative_to(content) for path in tomls] == sorted(
+        p.relative_to(sources.CONTENT_DIR) for p in sources.CONTENT_DIR.rglob("*.toml")
     )
     for path in tomls:
         with path.open("rb") as handle:
             assert json.loads(path.with_suffix(".json").read_text("utf-8")) == tomllib.load(handle)
-    assert load_catalog(content / "catalog.toml") == load_catalog(
-        sources.CONTENT_DIR / "catalog.toml"
-    )
+    assert load_catalog(universal=content / "catalog.toml") == load_catalog()
 
 
 def test_compiled_dependencies_are_for_lambda_not_this_machine(built: project.Built) -> None:

@@ -1,7 +1,10 @@
-"""The coach's content, loaded once from ``content/catalog.toml`` and checked on load.
+"""The coach's content, one catalog per language, loaded once and checked on load.
 
-Content is data: the handlers, the speech templates and the interaction-model generator
-all read these records, so an exercise name or synonym exists in exactly one place.
+``content/catalog.toml`` holds what is true in every language (ids, order, sets, reps,
+holds, rests, links), ``content/<lang>/catalog.toml`` what a language says of each item;
+:func:`catalog_for` merges the two. Content is data: the handlers, the speech templates
+and the interaction-model generator all read these records, so an exercise name or
+synonym exists in exactly one place.
 A workout (an exercise or a routine) is compiled into a flat :class:`Plan` of steps, so
 navigation ("next", "go back", "start over") is plain index arithmetic on one list.
 
@@ -18,13 +21,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from skill import content_files
-from skill.coach.words import normalise
+from skill.coach import language
+from skill.coach.locales import DEFAULT_LANGUAGE
+from skill.coach.words import PLURAL, normalise
 from skill.settings import CONTENT_DIR
 
 CATALOG_FILE = CONTENT_DIR / "catalog.toml"
+# The records a language's catalog.toml says something of, by id.
+SECTIONS = ("exercises", "routines", "topics")
 
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -148,15 +155,19 @@ class Catalog:
     default_offer: str | None = None
     # The routine that "protect my knees" (ProtectKneesIntent) starts.
     knee_routine: str | None = None
+    # How this language folds spoken names (words.stemmer), and the words a name may open
+    # with ("the plank", "my knees").
+    stemmer: str = PLURAL
+    name_openers: tuple[str, ...] = ()
     _workout_names: dict[str, str] = field(default_factory=dict, repr=False)
     _topic_names: dict[str, str] = field(default_factory=dict, repr=False)
     _plans: dict[str, Plan] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for workout in (*self.exercises.values(), *self.routines.values()):
-            _index_names(self._workout_names, workout.id, (workout.name, *workout.synonyms))
+            self._index_names(self._workout_names, workout.id, (workout.name, *workout.synonyms))
         for topic in self.topics.values():
-            _index_names(self._topic_names, topic.id, (topic.name, *topic.synonyms))
+            self._index_names(self._topic_names, topic.id, (topic.name, *topic.synonyms))
 
     def workout_name(self, workout_id: str) -> str:
         if workout_id in self.exercises:
@@ -170,10 +181,30 @@ class Catalog:
 
     def find_workout(self, spoken: str) -> str | None:
         """The workout id a spoken value names, tolerant of case, hyphens and plurals."""
-        return _lookup(self._workout_names, spoken)
+        return self._lookup(self._workout_names, spoken)
 
     def find_topic(self, spoken: str) -> str | None:
-        return _lookup(self._topic_names, spoken)
+        return self._lookup(self._topic_names, spoken)
+
+    def _index_names(self, index: dict[str, str], item_id: str, names: Iterable[str]) -> None:
+        for name in (item_id.replace("_", " "), *names):
+            key = normalise(name, self.stemmer)
+            if index.get(key, item_id) != item_id:
+                raise CatalogError(f"{name!r} names both {index[key]!r} and {item_id!r}")
+            index[key] = item_id
+            # "pushups" and "push ups" are said both ways, "the" comes and goes: index those.
+            index.setdefault(key.replace(" ", ""), item_id)
+            for opener in self.name_openers:
+                index.setdefault(key.removeprefix(f"{opener} "), item_id)
+
+    def _lookup(self, index: dict[str, str], spoken: str) -> str | None:
+        key = normalise(spoken, self.stemmer)
+        if not key:
+            return None
+        for opener in self.name_openers:
+            if key.startswith(f"{opener} ") and key not in index:
+                key = key[len(opener) + 1 :]
+        return index.get(key) or index.get(key.replace(" ", ""))
 
     def compile_plans(self) -> None:
         """Build every workout's plan now, for a server, rather than on a request."""
@@ -206,27 +237,6 @@ class Catalog:
         return tuple(
             sorted((m, chosen[m]) for m in set(members) if chosen.get(m) in ("easier", "harder"))
         )
-
-
-def _index_names(index: dict[str, str], item_id: str, names: Iterable[str]) -> None:
-    for name in (item_id.replace("_", " "), *names):
-        key = normalise(name)
-        if index.get(key, item_id) != item_id:
-            raise CatalogError(f"{name!r} names both {index[key]!r} and {item_id!r}")
-        index[key] = item_id
-        # "pushups" and "push ups" are said both ways, "the" comes and goes: index those too.
-        index.setdefault(key.replace(" ", ""), item_id)
-        index.setdefault(key.removeprefix("the "), item_id)
-
-
-def _lookup(index: dict[str, str], spoken: str) -> str | None:
-    key = normalise(spoken)
-    if not key:
-        return None
-    for prefix in ("the ", "a ", "some ", "my ", "about "):
-        if key.startswith(prefix) and key not in index:
-            key = key[len(prefix) :]
-    return index.get(key) or index.get(key.replace(" ", ""))
 
 
 def leveled_steps(exercise: Exercise, level: str | None) -> tuple[Step, ...]:
@@ -309,8 +319,8 @@ def _compile_plan(catalog: Catalog, workout_id: str, levels: dict[str, str] | No
     )
 
 
-def parse_catalog(raw: dict) -> Catalog:
-    """Build and cross-check the catalog; any inconsistency is a CatalogError."""
+def parse_catalog(raw: dict, stemmer: str = PLURAL, name_openers: Iterable[str] = ()) -> Catalog:
+    """Build and cross-check a merged catalog; any inconsistency is a CatalogError."""
     try:
         exercises = {
             e["id"]: Exercise(
@@ -359,6 +369,8 @@ def parse_catalog(raw: dict) -> Catalog:
             topics,
             default_offer=raw.get("default_offer"),
             knee_routine=raw.get("knee_routine"),
+            stemmer=stemmer,
+            name_openers=tuple(name_openers),
         )
     except (KeyError, TypeError) as error:
         raise CatalogError(f"malformed catalog entry: {error!r}") from error
@@ -408,11 +420,63 @@ def _check(catalog: Catalog) -> None:
         raise CatalogError(f"unknown knee_routine {catalog.knee_routine}")
 
 
-def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    return parse_catalog(content_files.load(path))
+def merge_text(universal: dict, text: dict, where: str = "catalog.toml") -> dict:
+    """One record per item: the universal numbers and links with a language's words.
+
+    Every item needs its words (``[exercises.<id>]`` and so on, with as many steps as the
+    item has), and the words name no item the universal catalog lacks; ``where`` (the
+    language's file) opens every CatalogError.
+    """
+    merged: dict[str, Any] = {**universal, "safety": text.get("safety")}
+    if not isinstance(merged["safety"], str):
+        raise CatalogError(f"{where}: no safety line")
+    for section in SECTIONS:
+        words = text.get(section, {})
+        records = universal.get(section, [])
+        unknown = words.keys() - {record["id"] for record in records}
+        if unknown:
+            raise CatalogError(f"{where}: {section}.{sorted(unknown)[0]} is not in the catalog")
+        merged[section] = [_merge_item(record, words, f"{where}: {section}.") for record in records]
+    return merged
+
+
+def _merge_item(record: dict, words: dict, where: str) -> dict:
+    said = words.get(record["id"])
+    if not isinstance(said, dict):
+        raise CatalogError(f"{where}{record['id']} has no words")
+    item = {**record, **said}
+    if "steps" in record:
+        steps = said.get("steps", [])
+        if len(steps) != len(record["steps"]):
+            raise CatalogError(
+                f"{where}{record['id']}: {len(steps)} steps, the catalog has {len(record['steps'])}"
+            )
+        item["steps"] = [
+            {**numbers, **step} for numbers, step in zip(record["steps"], steps, strict=True)
+        ]
+    for way in ("easier", "harder"):
+        if (way in record) != (way in said):
+            raise CatalogError(f"{where}{record['id']}.{way}: in one catalog file, not both")
+        if way in record:
+            item[way] = {**record[way], **said[way]}
+    return item
+
+
+def load_catalog(lang: str = DEFAULT_LANGUAGE, universal: Path = CATALOG_FILE) -> Catalog:
+    """A language's catalog: the universal file merged with ``<lang>/catalog.toml``."""
+    path = language.language_file(lang, language.CATALOG_TEXT_FILE)
+    data = language.language_data(lang)
+    where = f"{lang}/{language.CATALOG_TEXT_FILE}"
+    raw = merge_text(content_files.load(universal), content_files.load(path), where)
+    return parse_catalog(raw, data["stemmer"], data["name_openers"])
 
 
 @cache
+def catalog_for(lang: str) -> Catalog:
+    """A language's catalog, parsed once per process (``lang`` names a content folder)."""
+    return load_catalog(lang)
+
+
 def default_catalog() -> Catalog:
-    """The packaged catalog, parsed once per process."""
-    return load_catalog()
+    """The catalog of the default language, parsed once per process."""
+    return catalog_for(DEFAULT_LANGUAGE)

@@ -49,7 +49,7 @@ from skill.coach.navigation import (
 )
 from skill.coach.speech import SpeechRenderer
 from skill.coach.state import Offer
-from skill.coach.turn import STATE_KEY, Turn, echo, turn_of
+from skill.coach.turn import STATE_KEY, Turn, echo, locale_of, turn_of
 
 log = logging.getLogger(__name__)
 
@@ -380,8 +380,8 @@ class CatchAll(AbstractExceptionHandler):
     speech (a session's end, skill events) get an empty response instead.
     """
 
-    def __init__(self, catalog: Catalog, renderer: SpeechRenderer) -> None:
-        self.catalog = catalog
+    def __init__(self, catalogs: Callable[[str | None], Catalog], renderer: SpeechRenderer) -> None:
+        self.catalogs = catalogs  # the catalog a request's locale is answered from
         self.renderer = renderer
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
@@ -397,7 +397,7 @@ class CatchAll(AbstractExceptionHandler):
             return handler_input.response_builder.response
         turn = handler_input.attributes_manager.request_attributes.get(STATE_KEY)
         if not isinstance(turn, Turn):
-            turn = Turn(handler_input, self.catalog, self.renderer)
+            turn = Turn(handler_input, self.catalogs(locale_of(handler_input)), self.renderer)
         if isinstance(exception, DispatchException):
             # An intent no handler knows (a model newer than this code, say): not a bug
             # here, and the user is best served as if Alexa had sent a FallbackIntent.

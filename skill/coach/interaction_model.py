@@ -1,9 +1,10 @@
 """Interaction models for the Alexa developer console, generated from the content.
 
-Slot values and synonyms come from the one catalog, samples and prompts from
-``content/language_<lang>.toml``, so the models cannot drift from what the handlers know.
-``python -m skill.interaction_model`` rewrites ``interaction_models/<locale>.json``; a test
-fails when the files on disk differ from what this module generates.
+Slot values and synonyms come from a language's catalog, samples and prompts from its
+``content/<lang>/language.toml``, so the models cannot drift from what the handlers know.
+``python -m skill.interaction_model`` rewrites ``interaction_models/<locale>.json`` for
+every locale of every language (after checking each language is complete); a test fails
+when the files on disk differ from what this module generates.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from skill.coach.catalog import Catalog, default_catalog
-from skill.coach.language import language_data
+from skill.coach.catalog import Catalog, catalog_for
+from skill.coach.completeness import check_languages
+from skill.coach.language import all_locales, language_data
+from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.coach.words import spoken_form
 from skill.settings import INTERACTION_MODELS_DIR
 
@@ -35,7 +38,7 @@ def _slot_values(entries: Iterable[tuple[str, str, Iterable[str]]]) -> list[dict
     return values
 
 
-def slot_types(catalog: Catalog, language: str = "en") -> list[dict[str, Any]]:
+def slot_types(catalog: Catalog, language: str = DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
     workouts = [*catalog.routines.values(), *catalog.exercises.values()]
     spoken_types = language_data(language)["types"]  # PACE, SOUNDS: first word is the name
     return [
@@ -59,9 +62,11 @@ def slot_types(catalog: Catalog, language: str = "en") -> list[dict[str, Any]]:
     ]
 
 
-def build_model(locale: str, catalog: Catalog | None = None, language: str = "en") -> dict:
-    """The full interaction model document for one locale."""
-    catalog = catalog or default_catalog()
+def build_model(
+    locale: str, catalog: Catalog | None = None, language: str = DEFAULT_LANGUAGE
+) -> dict:
+    """The full interaction model document for one locale of a language."""
+    catalog = catalog or catalog_for(language)
     data = language_data(language)
     intents = []
     dialog_intents = []
@@ -120,16 +125,21 @@ def render_model(model: dict) -> str:
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_models(language: str = "en") -> list[Path]:
+def write_models(folder: Path = INTERACTION_MODELS_DIR) -> list[Path]:
+    """A model per locale of every language, in ``folder``."""
     written = []
-    for locale in language_data(language)["locales"]:
-        path = model_path(locale)
+    for locale, language in all_locales().items():
+        path = folder / f"{locale}.json"
         path.write_text(render_model(build_model(locale, language=language)), encoding="utf-8")
         written.append(path)
     return written
 
 
 def main() -> int:
+    problems = check_languages()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
     for path in write_models():
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -20,9 +20,10 @@ from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 
 from skill.alexa.codec import ModelCodec
 from skill.alexa.envelope import InvalidRequest, validate_envelope
-from skill.coach import handlers, screen
-from skill.coach.catalog import Catalog, default_catalog
+from skill.coach import completeness, handlers, screen
+from skill.coach.catalog import Catalog, catalog_for, default_catalog
 from skill.coach.events import ForgetFailed
+from skill.coach.language import content_languages, serving_language
 from skill.coach.speech import SpeechRenderer
 from skill.coach.turn import Clock, LoadTurn, SaveTurn, utc_now
 from skill.storage.base import PersistenceAdapter, time_budget
@@ -53,6 +54,8 @@ class StepCoach:
         persistence_adapter: PersistenceAdapter | None = None,
         clock: Clock | None = None,
     ) -> None:
+        # One catalog for every locale where one is given (tests), else each language's own.
+        self._one_catalog = catalog
         self.catalog = catalog or default_catalog()
         self.renderer = renderer or SpeechRenderer()
         self.serializer = ModelCodec()
@@ -61,14 +64,24 @@ class StepCoach:
         self.skill: CustomSkill = self._build()
 
     def warm_up(self) -> None:
-        """Do now what requests would otherwise do on first use: compile templates and plans,
-        read the screens' documents.
+        """Do now what requests would otherwise do on first use: check every language is
+        complete (:class:`~skill.coach.completeness.LanguageError` if not), compile
+        templates and plans, read the screens' documents.
 
         Part of :func:`skill.coach.priming.prime`, which servers and the Lambda run at start-up.
         """
+        completeness.require_complete(self.renderer.root)
         self.renderer.preload_all()
+        for language in sorted(content_languages()) if self._one_catalog is None else ():
+            catalog_for(language).compile_plans()
         self.catalog.compile_plans()
         screen.load_documents()
+
+    def catalog_of(self, locale: str | None) -> Catalog:
+        """The catalog a request's locale is answered from (logged when it is not served)."""
+        if self._one_catalog is not None:
+            return self._one_catalog
+        return catalog_for(serving_language(locale))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StepCoach:
@@ -80,10 +93,10 @@ class StepCoach:
         for handler in handlers.REQUEST_HANDLERS:
             builder.add_request_handler(handler)
         builder.add_global_request_interceptor(
-            LoadTurn(self.catalog, self.renderer, self.persistence_adapter, self.clock)
+            LoadTurn(self.catalog_of, self.renderer, self.persistence_adapter, self.clock)
         )
         builder.add_global_response_interceptor(SaveTurn())
-        builder.add_exception_handler(handlers.CatchAll(self.catalog, self.renderer))
+        builder.add_exception_handler(handlers.CatchAll(self.catalog_of, self.renderer))
         return builder.create()
 
     def handle(self, envelope: object) -> dict[str, Any]:

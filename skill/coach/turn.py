@@ -22,6 +22,7 @@ from ask_sdk_model.ui import SimpleCard
 from skill.alexa.ids import person_id_of, person_key, user_id_of
 from skill.coach import household, progress, screen
 from skill.coach.catalog import Catalog, Plan
+from skill.coach.locales import DEFAULT_LOCALE
 from skill.coach.speech import SpeechRenderer
 from skill.coach.state import State, parse_state
 from skill.storage.base import PersistenceAdapter, StorageError
@@ -47,6 +48,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def locale_of(handler_input: HandlerInput) -> str:
+    """The request's locale as it came (any string; only ever matched against folders)."""
+    return getattr(handler_input.request_envelope.request, "locale", None) or DEFAULT_LOCALE
+
+
 class Turn:
     """One request's view of the conversation: parsed state, locale and rendering."""
 
@@ -65,7 +71,7 @@ class Turn:
         self.clock = clock
         self._record: dict[str, Any] | None = None
         envelope = handler_input.request_envelope
-        self.locale = getattr(envelope.request, "locale", None) or "en-US"
+        self.locale = locale_of(handler_input)
         # Skill events and exception reports come without a session (and the SDK raises
         # when asked for its attributes): they start from a fresh state.
         in_session = envelope.session is not None
@@ -252,23 +258,24 @@ class LoadTurn(AbstractRequestInterceptor):
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalogs: Callable[[str | None], Catalog],
         renderer: SpeechRenderer,
         store: PersistenceAdapter | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        self.catalog = catalog
+        self.catalogs = catalogs  # the catalog a request's locale is answered from
         self.renderer = renderer
         self.store = store
         self.clock = clock
 
     def process(self, handler_input: HandlerInput) -> None:
-        turn = Turn(handler_input, self.catalog, self.renderer, self.store, self.clock)
+        catalog = self.catalogs(locale_of(handler_input))
+        turn = Turn(handler_input, catalog, self.renderer, self.store, self.clock)
         session = handler_input.request_envelope.session
         if session is not None and session.new and turn.store is not None and turn.user_known:
             # A person's easier or harder ways ride in the session from its first request.
             levels = turn.record()["levels"]
-            known = sorted((k, v) for k, v in levels.items() if k in self.catalog.exercises)
+            known = sorted((k, v) for k, v in levels.items() if k in catalog.exercises)
             turn.state = turn.next_state = replace(turn.state, levels=tuple(known))
         handler_input.attributes_manager.request_attributes[STATE_KEY] = turn
 

@@ -1,15 +1,23 @@
 """How spoken words are folded for matching: one set of rules for the catalog and the NLU.
 
 "Glutes" and "glute", "push-ups" and "push ups", "injuries" and "injury" must meet,
-wherever a spoken value is compared with the content.
+wherever a spoken value is compared with the content. Each language names its stemmer in
+its ``language.toml``: a snowballstemmer algorithm ("dutch" folds "knieblessures" and
+"knieblessure" together), or ``plural``, the light plural rule English keeps.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
 
-_NOT_MATCHED = re.compile(r"[^a-z0-9' ]+")
-_NOT_SPOKEN = re.compile(r"[^a-z0-9' .]+")
+# The light plural rule's name, as a language.toml's ``stemmer`` chooses it.
+PLURAL = "plural"
+
+# Letters of any alphabet, digits and apostrophes are words; the rest separates them.
+_NOT_MATCHED = re.compile(r"[^\w' ]+|_")
+_NOT_SPOKEN = re.compile(r"[^\w' .]+|_")
 
 
 def stem(word: str) -> str:
@@ -21,10 +29,26 @@ def stem(word: str) -> str:
     return word
 
 
-def normalise(text: str) -> str:
+@cache
+def stemmer(name: str = PLURAL) -> Callable[[str], str]:
+    """The stemmer a language's data names; a name snowballstemmer lacks is a ValueError."""
+    if name == PLURAL:
+        return stem
+    import snowballstemmer  # only for a language that uses it
+
+    try:
+        algorithm = snowballstemmer.stemmer(name)
+    except KeyError:
+        known = ", ".join([PLURAL, *snowballstemmer.algorithms()])
+        raise ValueError(f"unknown stemmer {name!r}: use one of {known}") from None
+    return cache(algorithm.stemWord)
+
+
+def normalise(text: str, stemmer_name: str = PLURAL) -> str:
     """Fold a spoken value for matching: lower case, no punctuation, stemmed words."""
     words = _NOT_MATCHED.sub(" ", text.lower().replace("-", " ")).replace("'", "").split()
-    return " ".join(stem(word) for word in words)
+    stem_word = stemmer(stemmer_name)
+    return " ".join(stem_word(word) for word in words)
 
 
 def spoken_form(text: str) -> str:

@@ -50,10 +50,17 @@ DEFAULT_RUNTIME = BUILD_RUNTIME if BUILD_RUNTIME in SNAPSTART_RUNTIMES else "pyt
 # Lambda architecture -> the manylinux platform tag of its wheels.
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 DEFAULT_ARCHITECTURE = "x86_64"
-# What the Lambda path needs from PyPI: the SDK, the templates, the DynamoDB client and the
-# SnapStart runtime hooks (built into Lambda's managed runtime; shipped so the zip runs the
-# same anywhere). Their own dependencies (ask-sdk-model, markupsafe, botocore, ...) follow.
-LAMBDA_DISTRIBUTIONS = ("ask-sdk-core", "botocore", "jinja2", "snapshot-restore-py")
+# What the Lambda path needs from PyPI: the SDK, the templates, the DynamoDB client, the
+# languages' stemmers and the SnapStart runtime hooks (built into Lambda's managed runtime;
+# shipped so the zip runs the same anywhere). Their own dependencies (ask-sdk-model,
+# markupsafe, botocore, ...) follow.
+LAMBDA_DISTRIBUTIONS = (
+    "ask-sdk-core",
+    "botocore",
+    "jinja2",
+    "snapshot-restore-py",
+    "snowballstemmer",
+)
 # Lambda's own limit for a zip uploaded directly (larger ones must come from S3).
 LAMBDA_ZIP_LIMIT_BYTES = 50 * 1024 * 1024
 # Files that never belong in the zip.

@@ -13,6 +13,7 @@ from typing import Any
 from skill import content_files
 from skill.coach.catalog import Catalog, default_catalog
 from skill.coach.language import language_data
+from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.coach.speech import compile_templates
 from skill.settings import (
     COMPILED_TEMPLATES_DIR,
@@ -43,8 +44,8 @@ def catalog() -> Catalog:
     return default_catalog()
 
 
-def language(code: str = "en") -> dict[str, Any]:
-    """Samples, locales and invocation name for one language (``language_<code>.toml``)."""
+def language(code: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Samples, locales and invocation name for one language (``<code>/language.toml``)."""
     return language_data(code)
 
 
@@ -58,5 +59,5 @@ def write_compiled_templates(target: Path) -> list[Path]:
 
 
 def write_content_json(folder: Path) -> list[Path]:
-    """A JSON twin of each content TOML file in ``folder``, which the coach reads instead."""
-    return [content_files.write_json(path) for path in sorted(folder.glob("*.toml"))]
+    """A JSON twin of each content TOML file under ``folder``, which the coach reads instead."""
+    return [content_files.write_json(path) for path in sorted(folder.rglob("*.toml"))]

@@ -1,22 +1,16 @@
 """The phrasings of the AMAZON built-in intents, which Alexa understands without samples.
 
 Data both the text NLU (to read them) and hearing's language model (to expect them) need;
-kept apart from either so that hearing never imports the NLU.
+kept apart from either so that hearing never imports the NLU. Each language keeps its own
+in ``content/<lang>/phrases.toml`` (:func:`skill.coach.language.builtin_phrases`).
 """
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
+from skill.coach.language import builtin_phrases
+from skill.coach.locales import DEFAULT_LANGUAGE
 
-# The built-in intents' phrasings, one table per intent with its ``phrases``.
-BUILTIN_PHRASES_FILE = Path(__file__).with_name("builtin_phrases.toml")
+__all__ = ["BUILTIN_PHRASES", "builtin_phrases"]
 
-
-def _builtin_phrases() -> dict[str, tuple[str, ...]]:
-    with BUILTIN_PHRASES_FILE.open("rb") as handle:
-        data = tomllib.load(handle)
-    return {intent: tuple(entry["phrases"]) for intent, entry in data.items()}
-
-
-BUILTIN_PHRASES: dict[str, tuple[str, ...]] = _builtin_phrases()
+# The default language's phrasings, by intent.
+BUILTIN_PHRASES: dict[str, tuple[str, ...]] = builtin_phrases(DEFAULT_LANGUAGE)
