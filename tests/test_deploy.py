@@ -24,6 +24,7 @@ from cfnlint.decode import cfn_yaml
 
 from skill import settings
 from skill.alexa.envelope import SUPPORTED_REQUEST_TYPES
+from skill.coach.language import all_locales, language_of
 from skill.deploy import lambda_package, manifest, project, sources
 from skill.deploy.__main__ import main
 from skill.deploy.manifest import Endpoint, ManifestError
@@ -36,7 +37,7 @@ ENDPOINTS = {
     "lambda arn": Endpoint.lambda_arn("arn:aws:lambda:us-east-1:123456789012:function:coach"),
     "https": Endpoint.https("https://coach.example.com/", "Trusted"),
 }
-LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+LOCALES = tuple(all_locales())  # every locale of every language
 # Alexa skill events by manifest name, as request types the skill answers.
 EVENT_REQUEST_TYPES = {"SKILL_DISABLED": "AlexaSkillEvent.SkillDisabled"}
 
@@ -224,7 +225,7 @@ def test_the_https_project_is_the_skill_package_alone(tmp_path) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_example_phrases_are_understood_as_they_advertise(locale: str) -> None:
     nlu = LocalNLU.for_locale(locale)
-    phrases = manifest.example_phrases()
+    phrases = manifest.example_phrases(language_of(locale))
     assert phrases[0].expects == "LaunchRequest"  # certification: the first one opens it
     published = manifest.build_manifest(Endpoint.lambda_from_stack())["manifest"]
     assert published["publishingInformation"]["locales"][locale]["examplePhrases"] == [

@@ -24,30 +24,35 @@ from typing import Any
 
 from skill.alexa import requests
 from skill.coach import asking, wellbeing
-from skill.coach.language import language_data
+from skill.coach.language import all_locales, language_data, language_of
 from skill.coach.step_coach import StepCoach
 
+# A slot value no language's content names (a yoga retreat, the tax return).
+UNKNOWN_VALUE = "zzxq"
 # Who the rehearsal talks as: a stand-in coach with no store, so no user is ever written.
 _IDENTITY = requests.Identity(
     "amzn1.ask.skill.step-coach-priming", "amzn1.ask.account.PRIMING", "amzn1.ask.device.PRIMING"
 )
 
 
-def _rehearsal(coach: StepCoach) -> Iterator[tuple[str, dict[str, Any]]]:
+def _rehearsal(coach: StepCoach, locale: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(request type or intent, slots) for a conversation that meets every kind of response:
     the menu's answers with no workout, then a workout from its first step to beyond its last.
+    The words a slot carries are the locale's language's own (or none it knows).
     """
-    catalog = coach.catalog
+    catalog = coach.catalog_of(locale)
+    words = language_data(language_of(locale))["types"]
+    faster, slower = words["PACE"]["fast"][0], words["PACE"]["slow"][0]
     workout = next(iter(catalog.exercises))
     topic = next(iter(catalog.topics.values())).name
     yield "LaunchRequest", {}
     for name in ("AMAZON.NoIntent", "AMAZON.NavigateHomeIntent", "AMAZON.NextIntent"):
         yield name, {}
-    yield "SetPaceIntent", {"pace": "faster"}
-    yield "SetSoundsIntent", {"setting": "off"}
+    yield "SetPaceIntent", {"pace": faster}
+    yield "SetSoundsIntent", {"setting": words["SOUNDS"]["off"][0]}
     yield "ExplainIntent", {}
     yield "ExplainIntent", {"topic": topic}
-    yield "ExplainIntent", {"topic": "the tax return"}
+    yield "ExplainIntent", {"topic": UNKNOWN_VALUE}
     for name in (
         "ListExercisesIntent",
         "ProgressIntent",
@@ -55,10 +60,10 @@ def _rehearsal(coach: StepCoach) -> Iterator[tuple[str, dict[str, Any]]]:
         "StartWorkoutIntent",
     ):
         yield name, {}
-    yield "StartWorkoutIntent", {"exercise": "a yoga retreat"}
+    yield "StartWorkoutIntent", {"exercise": UNKNOWN_VALUE}
     yield "StartWorkoutIntent", {"exercise": catalog.exercises[workout].name}
-    yield "SetPaceIntent", {"pace": "slower"}
-    yield "SetPaceIntent", {"pace": "sideways"}
+    yield "SetPaceIntent", {"pace": slower}
+    yield "SetPaceIntent", {"pace": UNKNOWN_VALUE}
     # What a runner asks or says mid-workout, and skipping out of it; then back in.
     for name in (*asking.INTENTS, *wellbeing.INTENTS, "AMAZON.YesIntent"):
         yield name, {}
@@ -80,7 +85,7 @@ def _rehearsal(coach: StepCoach) -> Iterator[tuple[str, dict[str, Any]]]:
 def _locales(coach: StepCoach) -> list[str]:
     """One published locale per set of templates (en-US, en-CA and en-IN all render ``en``)."""
     chosen: dict[int, str] = {}
-    for locale in language_data()["locales"]:
+    for locale in all_locales():
         chosen.setdefault(id(coach.renderer.speech(locale)), locale)
     return list(chosen.values())
 
@@ -88,14 +93,17 @@ def _locales(coach: StepCoach) -> list[str]:
 def rehearse(coach: StepCoach) -> int:
     """Answer the rehearsal once per set of templates; returns how many requests it took."""
     stand_in = StepCoach(
-        catalog=coach.catalog, renderer=coach.renderer, persistence_adapter=None, clock=coach.clock
+        catalog=coach.fixed_catalog,
+        renderer=coach.renderer,
+        persistence_adapter=None,
+        clock=coach.clock,
     )
     answered = 0
     for locale in _locales(coach):
         attributes: dict[str, Any] | None = None
         # A voice-only device's launch first (most are), then the conversation on a screen.
         for screen, (name, slots) in [(False, ("LaunchRequest", {}))] + [
-            (True, step) for step in _rehearsal(coach)
+            (True, step) for step in _rehearsal(coach, locale)
         ]:
             fields: dict[str, Any] = {}
             if name != "LaunchRequest":

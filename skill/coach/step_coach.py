@@ -55,7 +55,7 @@ class StepCoach:
         clock: Clock | None = None,
     ) -> None:
         # One catalog for every locale where one is given (tests), else each language's own.
-        self._one_catalog = catalog
+        self.fixed_catalog = catalog
         self.catalog = catalog or default_catalog()
         self.renderer = renderer or SpeechRenderer()
         self.serializer = ModelCodec()
@@ -72,15 +72,15 @@ class StepCoach:
         """
         completeness.require_complete(self.renderer.root)
         self.renderer.preload_all()
-        for language in sorted(content_languages()) if self._one_catalog is None else ():
+        for language in sorted(content_languages()) if self.fixed_catalog is None else ():
             catalog_for(language).compile_plans()
         self.catalog.compile_plans()
         screen.load_documents()
 
     def catalog_of(self, locale: str | None) -> Catalog:
         """The catalog a request's locale is answered from (logged when it is not served)."""
-        if self._one_catalog is not None:
-            return self._one_catalog
+        if self.fixed_catalog is not None:
+            return self.fixed_catalog
         return catalog_for(serving_language(locale))
 
     @classmethod

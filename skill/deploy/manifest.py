@@ -1,8 +1,10 @@
 """The skill manifest (``skill-package/skill.json``), generated, never hand-copied.
 
-Locales and the invocation name come from the language data, the exercise names and the
-safety line from the catalog, and the rest of the words from ``manifest.toml`` beside
-this module. The endpoint is one of three:
+Every locale of every language is published. A locale's invocation name comes from its
+language's ``language.toml``, the exercise names and the safety line from its catalog, and
+the rest of its words from its ``manifest.toml`` (``content/<lang>/``); what no language
+changes (category, privacy answers) is in ``manifest.toml`` beside this module, and the
+skill-wide testing instructions are the default language's. The endpoint is one of three:
 
 * ``Endpoint.lambda_from_stack()``: no URI yet. ``ask deploy`` creates the CloudFormation
   stack, reads its ``SkillEndpoint`` output (the function's ARN) and writes it into
@@ -82,19 +84,23 @@ class ExamplePhrase:
 
 @cache
 def manifest_text() -> dict[str, Any]:
+    """What the manifest says in every language: category, privacy answers."""
     with MANIFEST_TEXT_FILE.open("rb") as handle:
         return tomllib.load(handle)
 
 
-def invocation_name(language: str = "en") -> str:
+def invocation_name(language: str = sources.DEFAULT_LANGUAGE) -> str:
     return sources.language(language)["invocation_name"]
 
 
-def locales(language: str = "en") -> list[str]:
+def locales(language: str | None = None) -> list[str]:
+    """The locales of one language, or (``None``) of every language."""
+    if language is None:
+        return list(sources.all_locales())
     return list(sources.language(language)["locales"])
 
 
-def example_phrases(language: str = "en") -> list[ExamplePhrase]:
+def example_phrases(language: str = sources.DEFAULT_LANGUAGE) -> list[ExamplePhrase]:
     name = invocation_name(language)
     return [
         ExamplePhrase(
@@ -102,26 +108,28 @@ def example_phrases(language: str = "en") -> list[ExamplePhrase]:
             expects=entry["expects"],
             slots=dict(entry.get("slots", {})),
         )
-        for entry in manifest_text()["example_phrases"]
+        for entry in sources.manifest_words(language)["example_phrases"]
     ]
 
 
-def _spoken_list(names: list[str]) -> str:
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+def _spoken_list(names: list[str], text: dict[str, Any]) -> str:
+    if len(names) < 2:
+        return "".join(names)
+    return text["list_separator"].join(names[:-1]) + text["list_last"] + names[-1]
 
 
-def description(language: str = "en") -> str:
-    catalog = sources.catalog()
-    words = manifest_text()["text"]["description"]
-    return words.format(
-        workouts=_spoken_list([exercise.name for exercise in catalog.exercises.values()]),
+def description(language: str = sources.DEFAULT_LANGUAGE) -> str:
+    catalog = sources.catalog(language)
+    text = sources.manifest_words(language)["text"]
+    return text["description"].format(
+        workouts=_spoken_list([exercise.name for exercise in catalog.exercises.values()], text),
         safety=catalog.safety,
         invocation=invocation_name(language),
     )
 
 
-def publishing_locale(language: str = "en") -> dict[str, Any]:
-    text = manifest_text()["text"]
+def publishing_locale(language: str = sources.DEFAULT_LANGUAGE) -> dict[str, Any]:
+    text = sources.manifest_words(language)["text"]
     return {
         "name": text["name"],
         "summary": text["summary"],
@@ -153,11 +161,11 @@ APL_VIEWPORTS = (
 )
 
 
-def build_manifest(endpoint: Endpoint, language: str = "en") -> dict[str, Any]:
-    """The skill.json document for every locale of the language."""
+def build_manifest(endpoint: Endpoint) -> dict[str, Any]:
+    """The skill.json document for every locale of every language."""
     data = manifest_text()
-    text = data["text"]
-    each_locale = locales(language)
+    default = sources.DEFAULT_LANGUAGE
+    text = sources.manifest_words(default)["text"]
     custom: dict[str, Any] = {}
     endpoint_fields = endpoint.as_manifest()
     if endpoint_fields is not None:
@@ -168,11 +176,14 @@ def build_manifest(endpoint: Endpoint, language: str = "en") -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "manifestVersion": MANIFEST_VERSION,
         "publishingInformation": {
-            "locales": {locale: publishing_locale(language) for locale in each_locale},
+            "locales": {
+                locale: publishing_locale(language)
+                for locale, language in sources.all_locales().items()
+            },
             "category": data["category"],
             "isAvailableWorldwide": True,
             "testingInstructions": text["testing_instructions"].format(
-                invocation=invocation_name(language)
+                invocation=invocation_name(default)
             ),
         },
         "privacyAndCompliance": dict(data["privacyAndCompliance"]),

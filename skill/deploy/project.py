@@ -89,6 +89,9 @@ def ask_resources(endpoint: Endpoint, target: lambda_package.Target, aws_region:
 
 
 def write_skill_package(root: Path, endpoint: Endpoint) -> dict[str, Any]:
+    problems = sources.check_languages()
+    if problems:
+        raise manifest.ManifestError("; ".join(problems))
     document = manifest.build_manifest(endpoint)
     package = root / "skill-package"
     _write_json(package / "skill.json", document)

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from skill import content_files
-from skill.coach.catalog import Catalog, default_catalog
-from skill.coach.language import language_data
+from skill.coach.catalog import Catalog, catalog_for
+from skill.coach.completeness import check_languages
+from skill.coach.language import MANIFEST_FILE, all_locales, language_data, read
 from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.coach.speech import compile_templates
 from skill.settings import (
@@ -40,8 +41,16 @@ CONTENT = CONTENT_DIR.relative_to(PROJECT_DIR)
 COMPILED_TEMPLATES = COMPILED_TEMPLATES_DIR.relative_to(PROJECT_DIR)
 
 
-def catalog() -> Catalog:
-    return default_catalog()
+__all__ = ["DEFAULT_LANGUAGE", "all_locales", "check_languages"]
+
+
+def catalog(code: str = DEFAULT_LANGUAGE) -> Catalog:
+    return catalog_for(code)
+
+
+def manifest_words(code: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """The manifest's words in one language (``<code>/manifest.toml``)."""
+    return read(code, MANIFEST_FILE)
 
 
 def language(code: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
