@@ -56,9 +56,7 @@ def _enciphered(data: Any) -> Any:
 
 
 def _enciphered_table(table: dict[str, Any]) -> dict[str, Any]:
-    coded = {key: _enciphered(value) for key, value in table.items()}
-    coded["expansions"] = {cipher(k): cipher(v) for k, v in table["expansions"].items()}
-    return coded
+    return {key: _enciphered(value) for key, value in table.items()}
 
 
 def _enciphered_model(model: dict[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,11 @@ is a chain of words the interaction model knows is read as that chain, and words
 apart that the model knows only as one word are read as that word, in the samples, the
 slot values and the utterance alike, so both spellings come to the same keys.
 
-A part is a word of the model (its key is one of the model's keys) of at least
-:data:`MIN_PART_LETTERS` letters; a linking letter sequence may follow any part but the
-last. The fewest parts win, then the longest first part. A word the model knows whole is
-split too when it is a chain of other words it knows, so each spelling meets the other.
+A part is a word of the model (its key is one of the model's keys, and no function word's)
+of at least :data:`MIN_PART_LETTERS` letters, key and word; a linking letter sequence may
+follow any part but the last. The fewest parts win, then the longest first part. A word the
+model knows whole is split too when it is a chain of other words it knows, so each
+spelling meets the other.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Decompounder:
         self.links = tuple(sorted(set(wording.compound_links or ()), key=len))
         self.enabled = wording.compound_links is not None
         self.keys = frozenset(keys)
+        self.function = wording.function_keys
         self._parts: dict[str, tuple[str, ...]] = {}
 
     def parts(self, word: str) -> tuple[str, ...]:
@@ -71,10 +73,13 @@ class Decompounder:
 
     def _joined(self, words: Sequence[str], start: int) -> tuple[str, int] | None:
         """The longest run of words from ``start`` that the model knows as one word that is
-        no chain of its words (with a linking letter between, or none), and where it ends."""
+        no chain of its words (with a linking letter between, or none), and where it ends.
+        A run of words the model all knows is left apart ("mach es" is no "maches")."""
         for end in range(min(len(words), start + MAX_JOINED_WORDS), start + 1, -1):
             run = words[start:end]
-            if any(not word.isalpha() for word in run):
+            if any(not word.isalpha() for word in run) or all(
+                self.wording.key_of(word) in self.keys for word in run
+            ):
                 continue
             for link in ("", *self.links):
                 word = link.join(run)
@@ -83,7 +88,12 @@ class Decompounder:
         return None
 
     def _known(self, piece: str) -> bool:
-        return len(piece) >= MIN_PART_LETTERS and self.wording.key_of(piece) in self.keys
+        """A word of the model that may be a part: long enough, and no function word
+        ("tijdens" is no "tijd" + "ens")."""
+        if len(piece) < MIN_PART_LETTERS:
+            return False
+        key = self.wording.key_of(piece)
+        return key in self.keys and len(key) >= MIN_PART_LETTERS and key not in self.function
 
     def _split(self, word: str) -> tuple[str, ...] | None:
         """The fewest known parts that spell ``word`` (two or more), else None."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ class ModelIndex:
         ]
         self.compounds = Decompounder(wording, known_keys(wording, texts))
         self.values = self._index_values(language.get("types", []))
+        self.loose_values = self._index_loose_values(language.get("types", []))
         self.samples = self._build_samples(language["intents"])
         self.vocabulary = self._build_vocabulary()
         self.known = frozenset(self.vocabulary)
@@ -127,6 +129,28 @@ class ModelIndex:
                 entry = (value.get("id") or name, name)
                 for phrase in (name, *value["name"].get("synonyms", [])):
                     values.setdefault(joined(self.keys_of(phrase)), entry)
+            index[slot_type["name"]] = values
+        return index
+
+    def _index_loose_values(
+        self, types: Sequence[Mapping[str, Any]]
+    ) -> dict[str, dict[str, tuple[tuple, Counter]]]:
+        """slot type -> joined content keys of a value phrase of two content words or more
+        -> ((id, canonical name), its function words): "zet de piepjes uit" as "zet piep uit",
+        so "zet die piepjes maar uit" names it too."""
+        function = self.wording.function_keys
+        index: dict[str, dict[str, tuple[tuple, Counter]]] = {}
+        for slot_type in types:
+            values: dict[str, tuple[tuple, Counter]] = {}
+            for value in slot_type.get("values", []):
+                name = value["name"]["value"]
+                entry = (value.get("id") or name, name)
+                for phrase in (name, *value["name"].get("synonyms", [])):
+                    keys = self.keys_of(phrase)
+                    content = [key for key in keys if key not in function]
+                    if len(content) >= 2:
+                        words = Counter(key for key in keys if key in function)
+                        values.setdefault(joined(content), (entry, words))
             index[slot_type["name"]] = values
         return index
 

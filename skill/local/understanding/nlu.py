@@ -36,6 +36,7 @@ that slot of that intent, unless it is plainly another request ("stop", "help").
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -63,12 +64,19 @@ ACCEPT_SCORE = 0.55
 NO_MATCH_SCORE = 0.75
 # While a slot is being elicited, another intent wins only with a near-exact match.
 ELICIT_ESCAPE_SCORE = 0.9
-# Longest slot value, in words, looked for in an utterance.
-MAX_SPAN_WORDS = 6
+# Longest slot value, in words (a compound's parts counted apart), looked for in an utterance.
+MAX_SPAN_WORDS = 9
 # How alike an unknown word must be to a known one to be read as a typo of it (difflib ratio).
 TYPO_CUTOFF = 0.84
 # Cost of reading a word as a typo of a known one, on top of how different they are.
 TYPO_BASE_COST = 0.15
+# An utterance read below this score is tried as two clauses that say the same thing, each
+# read at least this well, the pair scored as the weaker discounted.
+CLAUSE_SCORE = 0.8
+CLAUSE_READING_SCORE = 0.9
+CLAUSE_DISCOUNT = 0.9
+# Cost of each function word a slot value's words differ in ("die" for "de", an extra "maar").
+LOOSE_WORD_COST = 0.2
 # Unknown words remembered per model, so a long session stays fast without growing forever.
 TYPO_CACHE_SIZE = 10_000
 
@@ -151,15 +159,26 @@ class LocalNLU:
         return known
 
     def _spans(self, tokens: Tokens) -> dict[str, list[list[Span]]]:
-        """slot type -> for each end position, the value spans ending there."""
+        """slot type -> for each end position, the value spans ending there.
+
+        A run of words whose joined keys are a value's is a span at the cost of its typos;
+        one that differs from a value only in function words ("zet die piepjes maar uit"
+        for "zet de piepjes uit") is one at :data:`LOOSE_WORD_COST` per word differing.
+        """
         n = len(tokens.keys)
+        function = self.wording.function_keys
         found: dict[str, list[list[Span]]] = {}
         for slot_type, values in self.index.values.items():
+            loose = self.index.loose_values.get(slot_type, {})
             by_end: list[list[Span]] = [[] for _ in range(n + 1)]
             any_found = False
             for start in range(n):
                 for end in range(start + 1, min(n, start + MAX_SPAN_WORDS) + 1):
-                    entry = values.get(joined(tokens.keys[start:end]))
+                    keys = tokens.keys[start:end]
+                    cost = sum(tokens.fix_costs[start:end])
+                    entry = values.get(joined(keys))
+                    if entry is None and loose and keys[0] not in function:
+                        entry, cost = self._loose(loose, keys, function, cost)
                     if entry is None:
                         continue
                     any_found = True
@@ -168,7 +187,7 @@ class LocalNLU:
                         Span(
                             start,
                             end,
-                            cost=sum(tokens.fix_costs[start:end]),
+                            cost=cost,
                             weight=sum(tokens.weights[start:end]),
                             value=SlotValue(
                                 name="", value=" ".join(words), slot_type=slot_type,
@@ -180,6 +199,48 @@ class LocalNLU:
                 found[slot_type] = by_end
         return found
 
+    def _two_clauses(self, tokens: Tokens) -> Understanding | None:
+        """Two clauses that each say the same thing ("das ist zu einfach, mach es schwerer":
+        both ask for harder), read as that one request at the weaker clause's score,
+        discounted; None when no cut gives two near-exact readings of one intent."""
+        best: Understanding | None = None
+        for cut in range(2, len(tokens.keys) - 1):
+            first = self._best_reading(_part(tokens, 0, cut))
+            second = self._best_reading(_part(tokens, cut, len(tokens.keys)))
+            score = min(first.score, second.score)
+            if (
+                first.intent != second.intent
+                or first.intent == FALLBACK_INTENT
+                or score < CLAUSE_READING_SCORE
+                or first.slots.keys() & second.slots.keys()
+            ):
+                continue
+            score *= CLAUSE_DISCOUNT
+            if best is None or score > best.score:
+                slots = {**first.slots, **second.slots}
+                best = Understanding(
+                    first.intent, slots, score, f"{first.sample} + {second.sample}"
+                )
+        return best
+
+    @staticmethod
+    def _loose(
+        loose: Mapping[str, tuple[tuple, Counter]],
+        keys: Sequence[str],
+        function: frozenset[str],
+        cost: float,
+    ) -> tuple[tuple | None, float]:
+        if keys[-1] in function:
+            return None, cost
+        content = [key for key in keys if key not in function]
+        found = loose.get(joined(content)) if len(content) >= 2 else None
+        if found is None:
+            return None, cost
+        entry, words = found
+        said = Counter(key for key in keys if key in function)
+        differing = sum(((said - words) + (words - said)).values())
+        return entry, cost + LOOSE_WORD_COST * differing
+
     def understand(self, utterance: str, *, elicit: tuple[str, str] | None = None) -> Understanding:
         """The intent and slots Alexa would most likely send for this utterance.
 
@@ -190,6 +251,10 @@ class LocalNLU:
         if not tokens.keys:
             return Understanding(FALLBACK_INTENT, score=0.0)
         best = self._best_reading(tokens)
+        if best.score < CLAUSE_SCORE and len(tokens.keys) >= 4:
+            both = self._two_clauses(tokens)
+            if both is not None and both.score > best.score:
+                best = both
         if elicit is not None:
             answer = self._with_elicitation(tokens, best, elicit)
             if answer is not None:
@@ -329,6 +394,11 @@ class LocalNLU:
         )
         if fills and score >= best.score:
             return answer
+        # Another request that only carries the same value ("naar de {exercise}" for "de
+        # glute bridge") is the answer, not an escape from the question.
+        named = {slot.id for slot in answer.slots.values() if slot.id}
+        if named and named == {slot.id for slot in best.slots.values() if slot.id}:
+            return answer
         if best.intent != FALLBACK_INTENT and best.score >= ELICIT_ESCAPE_SCORE:
             return best
         if fills:
@@ -348,6 +418,15 @@ class LocalNLU:
         """The words of an utterance that matter, as the NLU reads them (compounds as
         their parts)."""
         return self.index.utterance_words(utterance)
+
+
+def _part(tokens: Tokens, start: int, end: int) -> Tokens:
+    return Tokens(
+        words=tokens.words[start:end],
+        keys=tokens.keys[start:end],
+        weights=tokens.weights[start:end],
+        fix_costs=tokens.fix_costs[start:end],
+    )
 
 
 def _named(value: SlotValue, name: str) -> SlotValue:

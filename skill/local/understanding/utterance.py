@@ -81,12 +81,14 @@ class Wording:
         def words(name: str) -> frozenset[str]:
             return frozenset(word.lower() for word in table.get(name, ()))
 
-        links = table.get("compound_links")
+        links = table.get("compound_links") or None  # empty: the language has no compounds
         return cls(
             stem=stem,
             expansions={
-                word.lower(): tuple(meaning.lower().split())
-                for word, meaning in table.get("expansions", {}).items()
+                word.strip().lower(): tuple(meaning.lower().split())
+                for word, _, meaning in (
+                    entry.partition("=") for entry in table.get("expansions", ())
+                )
             },
             fillers=words("fillers"),
             polite=words("polite"),
