@@ -160,13 +160,15 @@ def test_a_language_copied_into_a_folder_is_spoken_with_no_code_change(tmp_path:
     assert first_cue.startswith("Lie on your back")  # what the copy changed
     assert "Lie on your back" not in alexa.plain(alexa.speech_of(result["answers"][1]))
 
-    # Take a template and a step away: the check names each, and the build refuses.
+    # Take a template, a block and a step away: the check names each, the build refuses.
     (templates / "xx" / "help.ssml.j2").unlink()
+    _replace(templates / "xx" / "paused.ssml.j2", "{% block reprompt", "{% block heard_again")
     _replace(content / "xx" / "catalog.toml", f'cue = "{OWN_CUE}', f'hint = "{OWN_CUE}')
     checked = _run(["-m", "skill.coach.completeness", "xx"], env)
     assert checked.returncode == 1
     problems = checked.stderr.splitlines()
     assert "xx: templates/xx/help.ssml.j2: missing" in problems
+    assert "xx: templates/xx/paused.ssml.j2: block reprompt missing" in problems
     assert "xx: xx/catalog.toml: exercises.glute_bridge.steps[1].cue: missing" in problems
     assert "xx: xx/catalog.toml: exercises.glute_bridge.steps[1].hint: not a key en has" in (
         problems
