@@ -109,14 +109,15 @@ def test_every_locale_is_published_and_says_it_is_not_medical_advice() -> None:
     document = manifest.build_manifest(Endpoint.lambda_from_stack())["manifest"]
     published = document["publishingInformation"]["locales"]
     assert tuple(published) == LOCALES == tuple(manifest.locales())
-    safety = sources.catalog().safety
-    assert "not medical advice" in safety and "sharp pain" in safety
+    english = sources.catalog().safety
+    assert "not medical advice" in english and "sharp pain" in english
     for locale, text in published.items():
-        assert safety in text["description"], locale
-        assert len(text["examplePhrases"]) == 3, locale
-        assert text["name"] == "Step Coach" and 0 < len(text["summary"]) <= 160
+        catalog = sources.catalog(language_of(locale))  # each language says it in its own words
+        assert catalog.safety in text["description"], locale
+        assert len(text["examplePhrases"]) >= 2, locale
+        assert text["name"] and 0 < len(text["summary"]) <= 160
         assert text["keywords"] and len(text["description"]) <= 4000
-        for exercise in sources.catalog().exercises.values():
+        for exercise in catalog.exercises.values():
             assert exercise.name in text["description"]
 
 

@@ -7,10 +7,10 @@ here, before a request could meet it, and named in one line (language, file, key
 interaction-model generator and the deploy build refuse to run on a problem, and a
 server's start-up (:meth:`StepCoach.warm_up`) raises :class:`LanguageError`.
 
-The default language is the reference: another language has every key its files have and
-none they lack, as many steps per exercise as the universal catalog, and every template
-file and macro (same name, same arguments) of its template folder. The values are the
-language's own: only the slot types an intent's slots name must be the same.
+The default language is the reference: another language has every key its files have and,
+inside their tables, none they lack, as many steps per exercise as the universal catalog,
+and every template file and macro (same name, same arguments) of its template folder. The
+values are the language's own: only the slot types an intent's slots name must be the same.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.settings import SPEECH_TEMPLATES_DIR
 
 TEMPLATE_SUFFIX = ".ssml.j2"
+# Tables whose keys are a language's own words (the runner's typed contractions, "gehts" ->
+# "geht es"): neither the default language's keys nor limited to them.
+OWN_WORDS = frozenset({"understanding.expansions"})
+# Tables a language may add keys to that the default language does not use (the runner's
+# compound links, which English has no need of).
+OPEN_TABLES = frozenset({"understanding"})
 _MACRO = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(([^)]*)\)")
 
 
@@ -41,19 +47,34 @@ def _shape(reference: Any, other: Any, path: str) -> Iterable[str]:
         if not isinstance(other, dict):
             yield f"{path}: a table, as in {DEFAULT_LANGUAGE}"
             return
+        if path in OWN_WORDS:
+            return
         for key in reference:
             where = f"{path}.{key}" if path else str(key)
             if key not in other:
                 yield f"{where}: missing"
-            elif path.endswith(".slots") and reference[key] != other[key]:
+            elif (
+                path.startswith("intents.")
+                and path.endswith(".slots")
+                and (reference[key] != other[key])
+            ):
                 yield f"{where}: slot type {other[key]!r}, not {reference[key]!r}"
             else:
                 yield from _shape(reference[key], other[key], where)
-        for key in other.keys() - reference.keys():
-            yield f"{path}.{key}: not a key {DEFAULT_LANGUAGE} has" if path else f"{key}: unknown"
+        # A file's own top level may hold more (tables other readers keep there); in an
+        # item, a key the default language lacks is a typo or a misplaced word.
+        for key in (
+            sorted(other.keys() - reference.keys()) if path not in OPEN_TABLES | {""} else ()
+        ):
+            yield f"{path}.{key}: not a key {DEFAULT_LANGUAGE} has"
     elif isinstance(reference, list):
         if not isinstance(other, list) or (reference and not other):
             yield f"{path}: a list of at least one entry"
+            return
+        # Tables in a list (steps, example phrases): each has the keys of the one at its place.
+        for number, (mine, theirs) in enumerate(zip(reference, other, strict=False), start=1):
+            if isinstance(mine, dict):
+                yield from _shape(mine, theirs, f"{path}[{number}]")
     elif isinstance(reference, str):
         if not isinstance(other, str) or (reference.strip() and not other.strip()):
             yield f"{path}: text"

@@ -45,8 +45,9 @@ def stemmer(name: str = PLURAL) -> Callable[[str], str]:
 
 
 def normalise(text: str, stemmer_name: str = PLURAL) -> str:
-    """Fold a spoken value for matching: lower case, no punctuation, stemmed words."""
-    words = _NOT_MATCHED.sub(" ", text.lower().replace("-", " ")).replace("'", "").split()
+    """Fold a spoken value for matching: case-folded ("Fuß", "fuss"), no punctuation,
+    stemmed words."""
+    words = _NOT_MATCHED.sub(" ", text.casefold().replace("-", " ")).replace("'", "").split()
     stem_word = stemmer(stemmer_name)
     return " ".join(stem_word(word) for word in words)
 
