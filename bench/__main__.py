@@ -3,8 +3,9 @@
 Phases: the endpoint under wrk (skill vs bare Flask, verification off and on), the skill
 core in process (per request type, cold start), the packaged Lambda handler's cold start
 against a hello-skill floor, the local runner, and speech input (accuracy clean and in
-noise, false accepts, real-time factor, latency), and coaching (what a runner asks and says
-mid-workout, held out from the tests, answered right). ``--quick`` runs each
+noise, false accepts, real-time factor, latency), coaching (what a runner asks and says
+mid-workout, held out from the tests, answered right), and languages (typed understanding
+of held-out phrasings in each content language). ``--quick`` runs each
 phase for a few seconds. The exit status is 1 when any request under load failed (non-2xx
 or a socket error); the throughput and latency targets are reported, not enforced.
 """
@@ -24,6 +25,7 @@ from bench import (
     endpoint,
     hearing,
     inprocess,
+    languages,
     machine,
     report,
 )
@@ -32,7 +34,7 @@ from skill.coach.step_coach import StepCoach
 from skill.settings import PROJECT_DIR
 from tests.support import servers
 
-PHASES = ("endpoint", "inprocess", "coldstart", "runner", "hearing", "coaching")
+PHASES = ("endpoint", "inprocess", "coldstart", "runner", "hearing", "coaching", "languages")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -103,6 +105,9 @@ def measure(args: argparse.Namespace) -> report.Results:
     if "coaching" in phases:
         print("bench: coaching (held-out mid-workout questions and remarks) ...", file=sys.stderr)
         results.coaching = coaching.run()
+    if "languages" in phases:
+        print("bench: languages (held-out typed phrasings per language) ...", file=sys.stderr)
+        results.languages = languages.run()
     return results
 
 

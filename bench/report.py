@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import coaching, coldstart, coldstart_dynamodb, hearing
+from bench import coaching, coldstart, coldstart_dynamodb, hearing, languages
 from bench.endpoint import CASES, LoadSettings, WrkResult, median_run
 from bench.inprocess import ColdStart, Timing
 from bench.machine import MachineInfo
@@ -41,6 +41,7 @@ class Results:
     lambda_dynamodb_cold_start: coldstart_dynamodb.Results | None = None
     hearing: dict[str, object] | None = None  # bench.hearing.run's results
     coaching: list[coaching.Outcome] | None = None  # bench.coaching.run's outcomes
+    languages: dict[str, list[languages.Outcome]] | None = None  # bench.languages.run's
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -280,6 +281,9 @@ def render(results: Results) -> str:
     if results.coaching:
         lines += ["### Coaching (held-out mid-workout questions and remarks)", ""]
         lines += [coaching.table(results.coaching), ""]
+    if results.languages:
+        lines += ["### Languages (typed understanding, held-out phrasings)", ""]
+        lines += [languages.table(results.languages), ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 

@@ -14,9 +14,10 @@ from bench import coaching
 from skill.coach.language import language_data
 from skill.coach.step_coach import StepCoach
 from skill.local.understanding.nlu import LocalNLU
-from skill.local.understanding.utterance import words_of
+from skill.local.understanding.utterance import wording_for
 
 NLU_CASES = Path(__file__).with_name("nlu_cases.toml")
+words_of = wording_for("en-US").words_of
 
 
 def test_the_set_is_big_enough_and_every_place_is_known() -> None:

@@ -18,13 +18,15 @@ from skill.local.understanding.nlu import (
     UnknownLocale,
     available_locales,
 )
-from skill.local.understanding.utterance import key_of, words_of
+from skill.local.understanding.utterance import wording_for
 from skill.settings import INTERACTION_MODELS_DIR
 
 CASES_FILE = Path(__file__).with_name("nlu_cases.toml")
 TABLE: dict[str, Any] = tomllib.loads(CASES_FILE.read_text(encoding="utf-8"))
 CASES: list[dict[str, Any]] = TABLE["case"]
 INVOCATIONS: list[dict[str, Any]] = TABLE["invocation"]
+ENGLISH = wording_for("en-US")
+words_of, key_of = ENGLISH.words_of, ENGLISH.key_of
 
 
 def understand(case: dict[str, Any]):

@@ -25,9 +25,11 @@ from typing import Any, NoReturn, TextIO
 
 from skill import settings
 from skill.alexa.requests import new_marker
+from skill.coach.language import content_languages, language_data
 from skill.local.console import Console
 from skill.local.conversation import MAX_RECORDING_SECONDS, Conversation, utterance_problem
 from skill.local.dialog_files import SkillIoRecorder, read_replay
+from skill.local.runner_words import RunnerWords
 from skill.local.session import (
     LOCAL_APPLICATION_ID,
     LocalSession,
@@ -214,6 +216,17 @@ def _recording(path: str) -> Recording:
         raise RunnerError(str(error)) from None
 
 
+def _hears(nlu: LocalNLU, console: Console, words: RunnerWords) -> bool:
+    """Whether speech input hears this locale's language; if not, one line says so (the
+    conversation carries on typed)."""
+    from skill.local.hearing.recognizer import hears
+
+    if hears(nlu.locale):
+        return True
+    console.notice(words.spoken_input_unavailable.format(locale=nlu.locale))
+    return False
+
+
 def _speech_input(nlu: LocalNLU) -> Any:
     """The runner's hearing and understanding for this locale; RunnerError when it cannot
     hear this language."""
@@ -291,10 +304,8 @@ def _speaker(args: argparse.Namespace) -> Any:
 def _interactive(conversation: Conversation, console: Console) -> None:
     if sys.stdin.isatty():
         import readline  # noqa: F401 - line editing and history for input()
-    console.notice(
-        "Step Coach local runner. Type what you would say to Alexa, e.g. 'open step coach'. "
-        "Empty line: silence. 'quit' or Ctrl-D: leave."
-    )
+    session = conversation.session
+    console.notice(session.words.welcome.format(invocation=session.nlu.invocation_name))
     while True:
         try:
             line = console.read()
@@ -307,12 +318,22 @@ def _interactive(conversation: Conversation, console: Console) -> None:
             return
 
 
-def _run_turns(conversation: Conversation, turns: Sequence[str | Recording], nlu: LocalNLU) -> None:
+def _run_turns(
+    conversation: Conversation,
+    turns: Sequence[str | Recording],
+    nlu: LocalNLU,
+    console: Console,
+) -> None:
     speech = None
+    hearing = None
     for turn in turns:
         if isinstance(turn, Recording):
             from skill.local.listening import take_turn
 
+            if hearing is None:
+                hearing = _hears(nlu, console, conversation.session.words)
+            if not hearing:
+                continue  # said once; the typed turns carry on
             speech = speech or _speech_input(nlu)
             heard = speech.hear_recording(turn.samples, conversation.context())
             staying = take_turn(conversation, heard)
@@ -331,8 +352,12 @@ def _converse(
     console: Console,
 ) -> None:
     if scripted:
-        _run_turns(conversation, utterances, nlu)
-    elif args.listen and (microphone := _microphone(console)) is not None:
+        _run_turns(conversation, utterances, nlu, console)
+    elif (
+        args.listen
+        and _hears(nlu, console, conversation.session.words)
+        and (microphone := _microphone(console)) is not None
+    ):
         from skill.local.listening import hands_free
 
         try:
@@ -345,6 +370,31 @@ def _converse(
         _interactive(conversation, console)
 
 
+def content_locales() -> tuple[str, ...]:
+    """Every locale some content language serves ("en-US", ..., "nl-NL")."""
+    return tuple(
+        sorted(
+            locale
+            for language in content_languages()
+            for locale in language_data(language)["locales"]
+        )
+    )
+
+
+def _nlu(locale: str) -> LocalNLU:
+    """The NLU of a locale the content has; UsageError (one line, exit 2) for any other."""
+    known = {name.lower(): name for name in content_locales()}
+    wanted = known.get(locale.strip().replace("_", "-").lower())
+    if wanted is None:
+        raise UsageError(f"unknown locale {locale!r}; the content has {', '.join(known.values())}")
+    try:
+        return LocalNLU.for_locale(wanted)
+    except UnknownLocale:
+        raise UsageError(
+            f"no interaction model for {wanted}: run `python -m skill.interaction_model`"
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """The runner with parsed options; raises :class:`RunnerError` for user errors."""
     if args.list_voices:
@@ -355,10 +405,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--replay takes the place of --say and --script")
         args.locale = replay.locale
         args.skill_id = args.skill_id or replay.skill_id
-    try:
-        nlu = LocalNLU.for_locale(args.locale)
-    except UnknownLocale as unknown:
-        raise UsageError(str(unknown)) from None
+    nlu = _nlu(args.locale)
+    args.locale = nlu.locale
     if replay is not None:
         utterances = [
             _checked(text, f"{args.replay}, userInput {number}")
@@ -380,6 +428,7 @@ def run(args: argparse.Namespace) -> int:
         echo_user=scripted,
         verbose=args.verbose,
         show_screen=args.screen,
+        words=session.words,
     )
     recorder = None
     if args.save_skill_io:

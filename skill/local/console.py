@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from skill.alexa.ssml import parse_segments, plain_text, tidy_spacing
+from skill.coach.locales import DEFAULT_LANGUAGE
+from skill.local.runner_words import RunnerWords, runner_words
 from skill.local.screen_text import screen_lines, screen_of
 from skill.local.session import (
     Outgoing,
@@ -50,7 +52,9 @@ class Exchange:
     confidence: float | None = None
 
     @classmethod
-    def of(cls, sent: Outgoing, response: Mapping[str, Any]) -> Exchange:
+    def of(
+        cls, sent: Outgoing, response: Mapping[str, Any], words: RunnerWords | None = None
+    ) -> Exchange:
         request = sent.envelope["request"]
         body = response.get("response") or {}
         speech = _ssml(body.get("outputSpeech"))
@@ -75,7 +79,9 @@ class Exchange:
             score=round(understanding.score, 3) if understanding else None,
             card=body.get("card"),
             directives=body.get("directives"),
-            screen=screen_lines(shown) if (shown := screen_of(response)) is not None else None,
+            screen=(
+                screen_lines(shown, words) if (shown := screen_of(response)) is not None else None
+            ),
         )
 
     @classmethod
@@ -162,8 +168,10 @@ class Console:
         show_screen: bool = False,
         out: TextIO | None = None,
         err: TextIO | None = None,
+        words: RunnerWords | None = None,
     ) -> None:
         self.json_lines = json_lines
+        self.words = words or runner_words(DEFAULT_LANGUAGE)
         self.echo_user = echo_user
         self.verbose = verbose
         self.show_screen = show_screen
@@ -210,7 +218,7 @@ class Console:
             indent = " " * len(COACH)
             print("\n".join(f"{indent}| {line}" for line in record.screen), file=self.out)
         if record.end_session and record.request_type != "SessionEndedRequest":
-            print(f"{' ' * len(COACH)}(session ended)", file=self.out)
+            print(f"{' ' * len(COACH)}{self.words.session_ended}", file=self.out)
         print(file=self.out)  # a blank line between exchanges reads better
         self.out.flush()
 

@@ -17,11 +17,7 @@ from skill.local.session import (
 )
 from skill.local.transports import RunnerError, Skill, SkillFailed
 from skill.local.understanding.choosing import DialogContext, Heard
-from skill.local.understanding.utterance import words_of
 
-# Typed alone at the prompt (or in a script), these leave the runner instead of going to
-# the skill; an open session gets a SessionEndedRequest, as "Alexa, exit" would send.
-QUIT_WORDS = frozenset({"quit", "exit"})
 # The SessionEndedRequest reason Alexa sends when the skill gave no usable answer.
 ERROR = "ERROR"
 # One turn, capped as Alexa caps one: a typed (or scripted, or replayed) line holds at most
@@ -95,7 +91,10 @@ class Conversation:
         if problem is not None:
             self.console.notice(f"(not sent to the skill: {problem})")
             return True
-        if words_of(text) and set(words_of(text)) <= QUIT_WORDS:
+        # Typed alone ("quit", "exit" in English), these leave the runner instead of going
+        # to the skill; an open session gets a SessionEndedRequest, as "Alexa, exit" sends.
+        words = self.session.nlu.wording.words_of(text)
+        if words and set(words) <= self.session.words.quit_words:
             self.leave(text)
             return False
         if not text:
@@ -136,7 +135,7 @@ class Conversation:
         if ended is not None:
             self._exchange(ended, heard)
             if not self.console.json_lines:
-                self.console.notice("(no answer: the session has ended, as Alexa would end it)")
+                self.console.notice(self.session.words.no_answer)
 
     def leave(self, utterance: str = "") -> None:
         """The user quits: an open session hears ``SessionEndedRequest(USER_INITIATED)``."""
@@ -168,7 +167,7 @@ class Conversation:
         if self.recorder is not None:
             self.recorder.exchanged(sent.envelope, response, (answered - started) * 1000)
         self.session.absorb(sent, response)
-        record = Exchange.of(sent, response)
+        record = Exchange.of(sent, response, self.session.words)
         if heard is not None:
             record.heard, record.confidence = heard.text, heard.confidence
         self.reprompt = None if record.end_session else record.reprompt

@@ -4,13 +4,16 @@ The skill sends a screen as an ``Alexa.Presentation.APL.RenderDocument`` directi
 datasource ``screen`` carries everything the document displays (title, subtitle, text,
 progress, buttons, menu choices, countdowns). The console has no APL renderer, so it
 prints that datasource in the order the documents lay it out; the words are the skill's,
-nothing here invents any.
+and the few around them the language's (:mod:`skill.local.runner_words`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from skill.coach.locales import DEFAULT_LANGUAGE
+from skill.local.runner_words import RunnerWords, runner_words
 
 RENDER_DOCUMENT = "Alexa.Presentation.APL.RenderDocument"
 BAR_WIDTH = 20  # characters of the progress bar
@@ -29,12 +32,13 @@ def screen_of(response: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def screen_lines(properties: Mapping[str, Any]) -> list[str]:
+def screen_lines(properties: Mapping[str, Any], words: RunnerWords | None = None) -> list[str]:
     """The screen as the console prints it: heading, text, countdown, progress, touch targets."""
+    words = words or runner_words(DEFAULT_LANGUAGE)
     lines = [_heading(properties)]
     if text := _text(properties.get("text")):
         lines.append(text)
-    if countdowns := _countdowns(properties.get("timer")):
+    if countdowns := _countdowns(properties.get("timer"), words):
         lines.append(countdowns)
     if stats := _text(properties.get("stats")):
         lines.append(stats)
@@ -45,7 +49,7 @@ def screen_lines(properties: Mapping[str, Any]) -> list[str]:
         if isinstance(choice, Mapping) and (label := _text(choice.get("label"))):
             detail = _text(choice.get("detail"))
             lines.append(f"  {number}. {label}" + (f" - {detail}" if detail else ""))
-    if buttons := _buttons(properties.get("buttons")):
+    if buttons := _buttons(properties.get("buttons"), words):
         lines.append(buttons)
     return lines
 
@@ -70,7 +74,7 @@ def _progress(progress: object) -> str:
     return f"[{bar}] {round(percent)}%  {_text(progress.get('label'))}".rstrip()
 
 
-def _countdowns(timer: object) -> str:
+def _countdowns(timer: object, words: RunnerWords) -> str:
     """The countdowns the device runs, each with when it starts after the speech does."""
     segments = timer.get("segments") if isinstance(timer, Mapping) else None
     parts = []
@@ -82,19 +86,24 @@ def _countdowns(timer: object) -> str:
             continue
         where = _text(segment.get("set"))
         minutes, rest = divmod(round(start / 1000), 60)
-        what = _text(segment.get("label")).lower()
+        label = _text(segment.get("label"))
         parts.append(
-            f"a {seconds:g}-second {what}, {minutes}:{rest:02d} into the answer"
-            + (f" ({where})" if where else "")
+            words.countdown.format(
+                seconds=f"{seconds:g}",
+                what=label.lower(),
+                label=label,
+                time=f"{minutes}:{rest:02d}",
+            )
+            + (words.countdown_set.format(set=where) if where else "")
         )
-    return "Counts down " + ", then ".join(parts) if parts else ""
+    return words.countdowns.format(countdowns=words.countdown_then.join(parts)) if parts else ""
 
 
 def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _buttons(buttons: object) -> str:
+def _buttons(buttons: object, words: RunnerWords) -> str:
     labels = (
         [
             _text(button.get("label")) + ("*" if button.get("primary") is True else "")
@@ -104,4 +113,5 @@ def _buttons(buttons: object) -> str:
         if isinstance(buttons, list)
         else []
     )
-    return "Touch: " + " | ".join(f"[{label}]" for label in labels) if labels else ""
+    shown = " | ".join(f"[{label}]" for label in labels)
+    return words.touch.format(buttons=shown) if labels else ""

@@ -21,13 +21,10 @@ from typing import Any
 from skill.alexa import requests
 from skill.alexa.requests import USER_INITIATED, Identity, new_marker
 from skill.alexa.ssml import plain_text
+from skill.local.runner_words import RunnerWords, runner_words_for
 from skill.local.screen_text import screen_of
 from skill.local.understanding.choosing import DialogContext
 from skill.local.understanding.nlu import LocalNLU, SlotValue, Understanding
-from skill.local.understanding.utterance import words_of
-
-# Typed first, these press a button of the screen shown: "tap next", "touch start over".
-TAP_WORDS = frozenset({"tap", "touch", "press"})
 
 # The application id the runner uses when none is configured: stable, so an endpoint's
 # allow-list can name it, and recognisably local.
@@ -144,9 +141,12 @@ class LocalSession:
     # How far the conversation's time runs ahead of the clock: answers shown but not played
     # count as heard to their end (see :meth:`listened`).
     _ahead: timedelta = field(default=timedelta(0), init=False, repr=False)
+    # The runner's own words in the locale's language ("tap next", "quit").
+    words: RunnerWords = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.locale = self.locale or self.nlu.locale
+        self.words = runner_words_for(self.nlu.locale)
 
     @property
     def is_open(self) -> bool:
@@ -247,13 +247,15 @@ class LocalSession:
     # --- building blocks ---------------------------------------------------------------
 
     def _tap(self, utterance: str) -> Outgoing | None:
-        """A press of the shown screen's button (or menu choice) the words name, if any."""
-        words = words_of(utterance)
-        if not self.screen or self.shown is None or not self.is_open or len(words) < 2:
+        """A press of the shown screen's button (or menu choice) the words name, if any:
+        "tap next", "touch start over" (the language's ``tap_words``)."""
+        words = self.nlu.wording.words_of(utterance)
+        if not self.screen or self.shown is None or not self.is_open:
             return None
-        if words[0] not in TAP_WORDS:
+        tap = next((t for t in self.words.tap_words if tuple(words[: len(t)]) == t), None)
+        if tap is None or len(words) <= len(tap):
             return None
-        target = self._touched(self.shown, words[1:])
+        target = self._touched(self.shown, words[len(tap) :])
         if target is None:
             return None
         token = self.shown.get("token")
@@ -261,16 +263,18 @@ class LocalSession:
         request = requests.user_event(arguments, token, locale=self.locale, now=self.now())
         return Outgoing(self._envelope(request), utterance)
 
-    @staticmethod
-    def _touched(shown: Mapping[str, Any], wanted: list[str]) -> Mapping[str, Any] | None:
-        """The button or menu choice the words name: by its label, or by its number."""
+    def _touched(self, shown: Mapping[str, Any], wanted: list[str]) -> Mapping[str, Any] | None:
+        """The button or menu choice the words name: by its label (its first word may be
+        left out when it is one of the ``tap_verbs``), or by its number."""
         choices = shown.get("choices") or []
         if len(wanted) == 1 and wanted[0].isdigit():  # "tap 6": the menu's sixth choice
             number = int(wanted[0])
             return choices[number - 1] if 0 < number <= len(choices) else None
         for target in [*(shown.get("buttons") or []), *choices]:
-            label = words_of(str(target.get("label", "")))
-            if label == wanted or (label[:1] == ["start"] and label[1:] == wanted):
+            label = self.nlu.wording.words_of(str(target.get("label", "")))
+            if label == wanted or (
+                label[:1] and label[0] in self.words.tap_verbs and label[1:] == wanted
+            ):
                 return target
         return None
 

@@ -62,10 +62,20 @@ def _quiet_config(**settings) -> pocketsphinx.Config:
     return config
 
 
+# The language the shipped acoustic model (pocketsphinx's "en-us") hears.
+ACOUSTIC_MODEL_LANGUAGE = "en"
+
+
+def hears(locale: str) -> bool:
+    """Whether speech input can hear the locale's language: the acoustic model's only, so
+    Dutch is never decoded as though it were English."""
+    return locale.replace("_", "-").split("-", 1)[0].lower() == ACOUSTIC_MODEL_LANGUAGE
+
+
 class Recognizer:
     """The locale's command decoder; build one per process and reuse it.
 
-    English locales only: the shipped acoustic model is US English.
+    English locales only: the shipped acoustic model is US English (:func:`hears`).
     """
 
     def __init__(
@@ -75,7 +85,7 @@ class Recognizer:
         noise_suppression: bool = True,
         cache_dir: Path | None = None,
     ) -> None:
-        if not locale.lower().startswith("en"):
+        if not hears(locale):
             raise language_model.LanguageModelError(
                 f"speech input speaks English only (the acoustic model is US English), not {locale}"
             )

@@ -1,7 +1,8 @@
 """Aligning a sample with an utterance: a weighted edit distance over word keys and slots.
 
-Missing or extra words cost their weight (function words such as "the", "to", "what" less
-than content words); a ``{slot}`` consumes one of the value spans found in the utterance.
+Missing or extra words cost their weight (the language's function words, such as "the",
+"to", "what", less than content words); a ``{slot}`` consumes one of the value spans found
+in the utterance.
 """
 
 from __future__ import annotations
@@ -10,11 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from skill.local.understanding.meaning import SlotValue
-from skill.local.understanding.utterance import FUNCTION_WORDS
 
-# Weights of words in the alignment: content words count fully, function words less.
-CONTENT_WEIGHT = 1.0
-FUNCTION_WEIGHT = 0.4
 # Cost of a sample's slot that the utterance leaves empty ("start" for "start {exercise}").
 EMPTY_SLOT_WEIGHT = 1.0
 
@@ -30,6 +27,7 @@ class Sample:
     intent: str
     text: str
     items: tuple[str | SlotRef, ...]  # word keys and slots, in order
+    weights: tuple[float, ...]  # each item's weight (a slot's is unused)
     literal_weight: float
     anchored: bool  # has a content word, so it may take an unknown slot value
     slots: tuple[SlotRef, ...]
@@ -62,10 +60,6 @@ class Tokens:
     fix_costs: tuple[float, ...]  # cost of a typo correction, 0 for known words
 
 
-def key_weight(key: str) -> float:
-    return FUNCTION_WEIGHT if key in FUNCTION_WORDS else CONTENT_WEIGHT
-
-
 def joined(keys: Iterable[str]) -> str:
     return "".join(keys)
 
@@ -76,7 +70,10 @@ def better(a: tuple, b: tuple | None) -> bool:
 
 
 def align(
-    items: Sequence[str | SlotRef], tokens: Tokens, spans: Mapping[str, list[list[Span]]]
+    items: Sequence[str | SlotRef],
+    item_weights: Sequence[float],
+    tokens: Tokens,
+    spans: Mapping[str, list[list[Span]]],
 ) -> tuple[float, float, tuple]:
     """Weighted edit distance between a sample and the utterance.
 
@@ -88,10 +85,9 @@ def align(
     row: list[tuple] = [(0.0, 0.0, ())]
     for j in range(n):
         row.append((row[j][0] + weights[j], 0.0, ()))
-    for item in items:
+    for item, item_weight in zip(items, item_weights, strict=True):
         new: list[tuple] = [()] * (n + 1)
         if isinstance(item, str):
-            item_weight = key_weight(item)
             for j in range(n + 1):
                 cost, weight, fills = row[j]
                 best = (cost + item_weight, weight + item_weight, fills)  # word missing

@@ -3,8 +3,10 @@ slot values by their joined keys, the vocabulary typos are read against, and loo
 that keep reading fast.
 
 Read from the same ``interaction_models/<locale>.json`` the Alexa console gets, plus the
-AMAZON built-in intents' phrasings (:mod:`skill.local.builtin_phrases`): nothing here
-names an intent, so intents added to the model are understood as they land.
+AMAZON built-in intents' phrasings in that language (:mod:`skill.local.builtin_phrases`),
+with the language's reading rules (:class:`~skill.local.understanding.utterance.Wording`):
+nothing here names an intent or a language, so intents added to the model are understood
+as they land.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from skill.local.builtin_phrases import BUILTIN_PHRASES
-from skill.local.understanding.alignment import Carrier, Sample, SlotRef, joined, key_weight
-from skill.local.understanding.utterance import FUNCTION_WORDS, key_of, raw_words, strip_phrases
+from skill.local.understanding.alignment import Carrier, Sample, SlotRef, joined
+from skill.local.understanding.compounds import Decompounder, known_keys
+from skill.local.understanding.utterance import Wording
 from skill.settings import INTERACTION_MODELS_DIR
 
 _SLOT_IN_SAMPLE = re.compile(r"\{(\w+)\}")
@@ -37,8 +39,14 @@ def available_locales() -> tuple[str, ...]:
 class ModelIndex:
     """One locale's interaction model, indexed for reading (the NLU's part that is data)."""
 
-    def __init__(self, interaction_model: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        interaction_model: Mapping[str, Any],
+        wording: Wording,
+        builtin_phrases: Mapping[str, Sequence[str]],
+    ) -> None:
         language = interaction_model["languageModel"]
+        self.wording = wording
         self.invocation_name: str = language["invocationName"]
         self.intent_slots: dict[str, dict[str, str]] = {
             intent["name"]: {slot["name"]: slot["type"] for slot in intent.get("slots", [])}
@@ -46,7 +54,6 @@ class ModelIndex:
         }
         dialog = interaction_model.get("dialog", {})
         self.dialog_intents = frozenset(intent["name"] for intent in dialog.get("intents", []))
-        self.values = self._index_values(language.get("types", []))
         self.phrases = {
             slot_type["name"]: [
                 phrase
@@ -55,6 +62,18 @@ class ModelIndex:
             ]
             for slot_type in language.get("types", [])
         }
+        self.builtin_phrases = {
+            intent: phrases
+            for intent, phrases in builtin_phrases.items()
+            if intent in self.intent_slots
+        }
+        texts = [
+            *(text for intent in language["intents"] for text in intent.get("samples", [])),
+            *(text for phrases in self.builtin_phrases.values() for text in phrases),
+            *(phrase for phrases in self.phrases.values() for phrase in phrases),
+        ]
+        self.compounds = Decompounder(wording, known_keys(wording, texts))
+        self.values = self._index_values(language.get("types", []))
         self.samples = self._build_samples(language["intents"])
         self.vocabulary = self._build_vocabulary()
         self.known = frozenset(self.vocabulary)
@@ -62,10 +81,21 @@ class ModelIndex:
             item
             for sample in self.samples
             for item in sample.items
-            if isinstance(item, str) and item not in FUNCTION_WORDS
+            if isinstance(item, str) and item not in wording.function_keys
         )
         self._index_samples()
-        self.invocation_keys = tuple(key_of(w) for w in raw_words(self.invocation_name))
+        self.invocation_keys = self.keys_of(self.invocation_name)
+
+    def words(self, text: str) -> list[str]:
+        """A text's words, compounds as their parts, before any filler is dropped."""
+        return self.compounds.canonical(self.wording.raw_words(text))
+
+    def utterance_words(self, text: str) -> list[str]:
+        """The words of an utterance that matter, compounds as their parts."""
+        return self.wording.strip_phrases(self.words(text))
+
+    def keys_of(self, text: str) -> tuple[str, ...]:
+        return tuple(self.wording.key_of(word) for word in self.words(text))
 
     def _index_samples(self) -> None:
         """Lookups that keep :meth:`understand` fast: exact phrases, words, slot types."""
@@ -87,8 +117,7 @@ class ModelIndex:
 
     # --- building -------------------------------------------------------------------------
 
-    @staticmethod
-    def _index_values(types: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, tuple]]:
+    def _index_values(self, types: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, tuple]]:
         """slot type -> joined key of a value or synonym -> (id, canonical name)."""
         index: dict[str, dict[str, tuple]] = {}
         for slot_type in types:
@@ -97,7 +126,7 @@ class ModelIndex:
                 name = value["name"]["value"]
                 entry = (value.get("id") or name, name)
                 for phrase in (name, *value["name"].get("synonyms", [])):
-                    values.setdefault(joined(key_of(w) for w in raw_words(phrase)), entry)
+                    values.setdefault(joined(self.keys_of(phrase)), entry)
             index[slot_type["name"]] = values
         return index
 
@@ -111,9 +140,7 @@ class ModelIndex:
                 if sample is not None and sample.items not in seen:
                     seen.add(sample.items)
                     samples.append(sample)
-        for intent_name, phrases in BUILTIN_PHRASES.items():
-            if intent_name not in self.intent_slots:
-                continue
+        for intent_name, phrases in self.builtin_phrases.items():
             for text in phrases:
                 sample = self._compile(intent_name, text, {})
                 if sample is not None and sample.items not in seen:
@@ -121,17 +148,17 @@ class ModelIndex:
                     samples.append(sample)
         return samples
 
-    @staticmethod
-    def _compile(intent: str, text: str, slot_types: Mapping[str, str]) -> Sample | None:
+    def _compile(self, intent: str, text: str, slot_types: Mapping[str, str]) -> Sample | None:
         """A sample as word keys and slots, with the same filler stripping as utterances."""
         parts = _SLOT_IN_SAMPLE.split(text)  # text, slot name, text, slot name, ...
         slots = {f"zzslot{i}zz": parts[i] for i in range(1, len(parts), 2)}
         spelled = "".join(f" zzslot{i}zz " if i % 2 else part for i, part in enumerate(parts))
+        wording = self.wording
         items: list[str | SlotRef] = []
-        for word in strip_phrases(raw_words(spelled)):
+        for word in self.utterance_words(spelled):
             name = slots.get(word)
             if name is None:
-                items.append(key_of(word))
+                items.append(wording.key_of(word))
             elif name in slot_types:
                 items.append(SlotRef(name, slot_types[name]))
             else:
@@ -143,8 +170,9 @@ class ModelIndex:
             intent=intent,
             text=text,
             items=tuple(items),
-            literal_weight=sum(key_weight(k) for k in literal),
-            anchored=any(k not in FUNCTION_WORDS for k in literal),
+            weights=tuple(wording.weight(i) if isinstance(i, str) else 0.0 for i in items),
+            literal_weight=sum(wording.weight(k) for k in literal),
+            anchored=any(k not in wording.function_keys for k in literal),
             slots=tuple(item for item in items if isinstance(item, SlotRef)),
             literal_keys=frozenset(literal),
         )
@@ -154,5 +182,5 @@ class ModelIndex:
         words = {item for s in self.samples for item in s.items if isinstance(item, str)}
         for slot_type in self.phrases.values():
             for phrase in slot_type:
-                words.update(key_of(w) for w in raw_words(phrase))
+                words.update(self.keys_of(phrase))
         return tuple(sorted(words))

@@ -8,9 +8,11 @@ matched and a score, and nothing is learned or downloaded.
 
 How an utterance is read:
 
-1. **Normalise** (:mod:`skill.local.understanding.utterance`): words and their matching keys. A word
-   the model does not know but that nearly spells one it does (a typo: "russain") is
-   read as that word, at a cost.
+1. **Normalise** (:mod:`skill.local.understanding.utterance`): words and their matching
+   keys, by the language's rules and stemmer; a compound the model's words spell is read
+   as those words (:mod:`skill.local.understanding.compounds`). A word the model does not
+   know but that nearly spells one it does (a typo: "russain") is read as that word, at a
+   cost.
 2. **Find slot values.** Every run of words whose joined keys equal a slot value or
    synonym of a slot type (so "pushups", "push ups" and "push-ups" all meet) is a
    candidate span, resolving to that value's id (``ER_SUCCESS_MATCH``).
@@ -37,6 +39,8 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from skill.coach.language import language_of
+from skill.local.builtin_phrases import phrases_for
 from skill.local.understanding.alignment import (
     EMPTY_SLOT_WEIGHT,
     Carrier,
@@ -46,12 +50,11 @@ from skill.local.understanding.alignment import (
     Tokens,
     align,
     joined,
-    key_weight,
 )
 from skill.local.understanding.invocation import Invocation, parse_invocation
 from skill.local.understanding.meaning import FALLBACK_INTENT, SlotValue, Understanding
 from skill.local.understanding.model_index import ModelIndex, available_locales, load_model
-from skill.local.understanding.utterance import key_of, words_of
+from skill.local.understanding.utterance import Wording, wording_for
 
 # Below this score an utterance is out of domain: AMAZON.FallbackIntent.
 ACCEPT_SCORE = 0.55
@@ -83,9 +86,20 @@ class LocalNLU:
 
     _instances: ClassVar[dict[str, LocalNLU]] = {}  # one per locale, per process
 
-    def __init__(self, interaction_model: Mapping[str, Any], locale: str = "en-US") -> None:
+    def __init__(
+        self,
+        interaction_model: Mapping[str, Any],
+        locale: str = "en-US",
+        *,
+        wording: Wording | None = None,
+        builtin_phrases: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """``wording`` and ``builtin_phrases`` default to those of the locale's language."""
         self.locale = locale
-        self.index = ModelIndex(interaction_model)
+        self.wording = wording or wording_for(locale)
+        if builtin_phrases is None:
+            builtin_phrases = phrases_for(language_of(locale))
+        self.index = ModelIndex(interaction_model, self.wording, builtin_phrases)
         self.invocation_name = self.index.invocation_name
         self.intent_slots = self.index.intent_slots
         self.dialog_intents = self.index.dialog_intents
@@ -110,13 +124,13 @@ class LocalNLU:
     def _tokens(self, words: Sequence[str]) -> Tokens:
         keys, fixes = [], []
         for word in words:
-            key, fix = self._correct(key_of(word))
+            key, fix = self._correct(self.wording.key_of(word))
             keys.append(key)
             fixes.append(fix)
         return Tokens(
             words=tuple(words),
             keys=tuple(keys),
-            weights=tuple(key_weight(k) for k in keys),
+            weights=tuple(self.wording.weight(k) for k in keys),
             fix_costs=tuple(fixes),
         )
 
@@ -172,7 +186,7 @@ class LocalNLU:
         ``elicit`` is ``(intent, slot)`` when the previous response carried a
         ``Dialog.ElicitSlot`` directive for that slot.
         """
-        tokens = self._tokens(words_of(utterance))
+        tokens = self._tokens(self.words_of(utterance))
         if not tokens.keys:
             return Understanding(FALLBACK_INTENT, score=0.0)
         best = self._best_reading(tokens)
@@ -206,7 +220,7 @@ class LocalNLU:
             if best is not None and bound < best[0][0] - 1e-9:
                 break  # sorted by bound: no later sample can do better
             sample = self.index.samples[index]
-            cost, sample_weight, fills = align(sample.items, tokens, spans)
+            cost, sample_weight, fills = align(sample.items, sample.weights, tokens, spans)
             total = sample_weight + utterance_weight
             score = max(0.0, 1.0 - cost / total) if total else 0.0
             rank = (round(score, 6), -len(sample.slots), -index)
@@ -232,8 +246,8 @@ class LocalNLU:
             coverage[slot_type] = (frozenset(positions), widest)
         return coverage
 
-    @staticmethod
     def _score_bound(
+        self,
         sample: Sample,
         tokens: Tokens,
         coverage: Mapping[str, tuple[frozenset, float]],
@@ -256,7 +270,7 @@ class LocalNLU:
                 slot_weight += covered[1]
         literal = sample.literal_keys
         for key in literal.difference(tokens.keys):
-            cost += key_weight(key)
+            cost += self.wording.weight(key)
         for j, key in enumerate(tokens.keys):
             if key not in literal and j not in coverable:
                 cost += tokens.weights[j]
@@ -307,7 +321,7 @@ class LocalNLU:
         if best.intent == intent and slot_name in best.slots:
             return best
         cost, sample_weight, fills = align(
-            (SlotRef(slot_name, slot_type),), tokens, self._spans(tokens)
+            (SlotRef(slot_name, slot_type),), (0.0,), tokens, self._spans(tokens)
         )
         score = max(0.0, 1.0 - cost / (sample_weight + sum(tokens.weights)))
         answer = Understanding(
@@ -327,7 +341,13 @@ class LocalNLU:
     def parse_invocation(self, utterance: str) -> Invocation | None:
         """Read "open step coach" (a launch) or "ask step coach to start planks" (a one-shot),
         or None when the utterance does not name the skill."""
-        return parse_invocation(utterance, self.index.invocation_keys)
+        words = self.index.utterance_words(utterance)
+        return parse_invocation(words, self.index.invocation_keys, self.wording)
+
+    def words_of(self, utterance: str) -> list[str]:
+        """The words of an utterance that matter, as the NLU reads them (compounds as
+        their parts)."""
+        return self.index.utterance_words(utterance)
 
 
 def _named(value: SlotValue, name: str) -> SlotValue:
