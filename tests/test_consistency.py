@@ -10,9 +10,9 @@ import pytest
 
 from skill.alexa.ssml_rules import validate_alexa_ssml
 from skill.coach import handlers, screen
-from skill.coach.catalog import default_catalog
+from skill.coach.catalog import catalog_for, default_catalog
 from skill.coach.interaction_model import build_model, model_path, render_model
-from skill.coach.language import language_data, language_of
+from skill.coach.language import all_locales, content_languages, language_data, language_of
 from skill.coach.locales import fallback_chain
 from skill.coach.pacing import PACES
 from skill.coach.speech import (
@@ -27,7 +27,7 @@ from tests.support import alexa, apl_suggester
 from tests.support.apl import check_document
 from tests.support.conversations import screen_directives
 
-LOCALES = language_data()["locales"]
+LOCALES = list(all_locales())  # every locale of every language
 # Custom intents people phrase in many ways: each needs at least twenty samples.
 CUSTOM_INTENTS = [
     "StartWorkoutIntent",
@@ -67,7 +67,8 @@ def test_every_model_intent_has_a_handler_and_back(locale: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_models_on_disk_match_the_catalog(locale: str) -> None:
     """Fails on any drift: regenerate with `python -m skill.interaction_model`."""
-    assert model_path(locale).read_text(encoding="utf-8") == render_model(build_model(locale))
+    model = build_model(locale, language=language_of(locale))
+    assert model_path(locale).read_text(encoding="utf-8") == render_model(model)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -83,9 +84,11 @@ def test_custom_intents_have_twenty_varied_samples(locale: str) -> None:
             assert sample == sample.strip() and "  " not in sample, sample
 
 
-def test_slot_values_are_the_catalog() -> None:
-    catalog = default_catalog()
-    model = build_model("en-US")["interactionModel"]["languageModel"]
+@pytest.mark.parametrize("language", sorted(content_languages()))
+def test_slot_values_are_the_catalog(language: str) -> None:
+    catalog = catalog_for(language)
+    locale = language_data(language)["locales"][0]
+    model = build_model(locale, language=language)["interactionModel"]["languageModel"]
     types = {t["name"]: t["values"] for t in model["types"]}
     assert {v["id"] for v in types["EXERCISE"]} == catalog.exercises.keys() | catalog.routines
     assert {v["id"] for v in types["TOPIC"]} == set(catalog.topics)
@@ -116,7 +119,7 @@ def test_every_locale_finds_every_template() -> None:
         orphans = {n for n in names if not n.startswith("_")} - default_keys
         assert not orphans, f"{folder.name} overrides templates en lacks: {orphans}"
     for locale in LOCALES:
-        assert fallback_chain(locale, renderer.locales())[-1] == "en"
+        assert fallback_chain(locale, renderer.locales())[-1] == language_of(locale)
         renderer.preload(locale)
 
 

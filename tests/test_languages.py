@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from skill.coach.catalog import catalog_for
 from skill.coach.completeness import LanguageError, check_languages
 from skill.coach.language import all_locales, content_languages, language_of
 from skill.coach.locales import DEFAULT_LANGUAGE, fallback_chain
+from skill.coach.speech import SpeechRenderer
 from skill.coach.step_coach import StepCoach
 from tests.support import alexa, languages
 
@@ -62,6 +64,31 @@ def test_a_conversation_in_every_locale_over_the_endpoint(locale: str, tmp_path:
         for words in languages.expected(ENGLISH):
             for english in words:
                 assert english not in spoken, f"{locale} says English: {english!r}"
+
+
+# One locale of each language (a locale folder of its own besides), all paces of the others.
+SWEPT = sorted({language_of(code): code for code in reversed(list(LOCALES))}.values())
+
+
+@pytest.mark.parametrize("locale", SWEPT)
+def test_every_state_answers_valid_alexa_output_in_every_language(
+    locale: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The every-state sweep, its slot values in the language: valid SSML, reprompt, card,
+    sizes, and no handler failing (the apology is the only error path, and it logs)."""
+    coach = StepCoach(renderer=SpeechRenderer(compiled=None, rng=random.Random(3)))
+    answered = 0
+    with caplog.at_level(logging.ERROR):
+        for where, request in languages.sweep(locale):
+            body = coach.handle(request)["response"]
+            ssml = body["outputSpeech"]["ssml"]
+            assert validate_alexa_ssml(ssml) == [] and len(ssml) < 8000, where
+            assert body["card"]["content"] and body["card"]["title"], where
+            if not body.get("shouldEndSession"):
+                assert validate_alexa_ssml(body["reprompt"]["outputSpeech"]["ssml"]) == [], where
+            answered += 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert answered > 5000
 
 
 def _run(code: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -133,13 +160,15 @@ def test_a_language_copied_into_a_folder_is_spoken_with_no_code_change(tmp_path:
     assert first_cue.startswith("Lie on your back")  # what the copy changed
     assert "Lie on your back" not in alexa.plain(alexa.speech_of(result["answers"][1]))
 
-    # Take a template and a step away: the check names each, and the build refuses.
+    # Take a template, a block and a step away: the check names each, the build refuses.
     (templates / "xx" / "help.ssml.j2").unlink()
+    _replace(templates / "xx" / "paused.ssml.j2", "{% block reprompt", "{% block heard_again")
     _replace(content / "xx" / "catalog.toml", f'cue = "{OWN_CUE}', f'hint = "{OWN_CUE}')
     checked = _run(["-m", "skill.coach.completeness", "xx"], env)
     assert checked.returncode == 1
     problems = checked.stderr.splitlines()
     assert "xx: templates/xx/help.ssml.j2: missing" in problems
+    assert "xx: templates/xx/paused.ssml.j2: block reprompt missing" in problems
     assert "xx: xx/catalog.toml: exercises.glute_bridge.steps[1].cue: missing" in problems
     assert "xx: xx/catalog.toml: exercises.glute_bridge.steps[1].hint: not a key en has" in (
         problems

@@ -464,10 +464,10 @@ def _merge_item(record: dict, words: dict, where: str) -> dict:
 
 def load_catalog(lang: str = DEFAULT_LANGUAGE, universal: Path = CATALOG_FILE) -> Catalog:
     """A language's catalog: the universal file merged with ``<lang>/catalog.toml``."""
-    path = language.language_file(lang, language.CATALOG_TEXT_FILE)
+    text = language.read(lang, language.CATALOG_TEXT_FILE)
     data = language.language_data(lang)
     where = f"{lang}/{language.CATALOG_TEXT_FILE}"
-    raw = merge_text(content_files.load(universal), content_files.load(path), where)
+    raw = merge_text(content_files.load(universal), text, where)
     return parse_catalog(raw, data["stemmer"], data["name_openers"])
 
 

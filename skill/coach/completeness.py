@@ -9,8 +9,9 @@ server's start-up (:meth:`StepCoach.warm_up`) raises :class:`LanguageError`.
 
 The default language is the reference: another language has every key its files have and,
 inside their tables, none they lack, as many steps per exercise as the universal catalog,
-and every template file and macro (same name, same arguments) of its template folder. The
-values are the language's own: only the slot types an intent's slots name must be the same.
+and every template file, block and macro (same name, same arguments) of its template
+folder. The values are the language's own: only the slot types an intent's slots name
+must be the same.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.settings import SPEECH_TEMPLATES_DIR
 
 TEMPLATE_SUFFIX = ".ssml.j2"
+# Entries that are a language's own words (the runner's typed contractions, "gehts" ->
+# "geht es"): neither the default language's nor limited to them, table or list.
+OWN_WORDS = frozenset({"understanding.expansions"})
+# Tables a language may add keys to that the default language does not use (the runner's
+# compound links, which English has no need of).
+OPEN_TABLES = frozenset({"understanding"})
 _MACRO = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(([^)]*)\)")
+_BLOCK = re.compile(r"{%-?\s*block\s+(\w+)")
 
 
 class LanguageError(ValueError):
@@ -37,6 +45,8 @@ class LanguageError(ValueError):
 
 def _shape(reference: Any, other: Any, path: str) -> Iterable[str]:
     """Where ``other`` lacks (or adds) a key of ``reference``, or has a value of another kind."""
+    if path in OWN_WORDS:
+        return
     if isinstance(reference, dict):
         if not isinstance(other, dict):
             yield f"{path}: a table, as in {DEFAULT_LANGUAGE}"
@@ -45,13 +55,19 @@ def _shape(reference: Any, other: Any, path: str) -> Iterable[str]:
             where = f"{path}.{key}" if path else str(key)
             if key not in other:
                 yield f"{where}: missing"
-            elif path.endswith(".slots") and reference[key] != other[key]:
+            elif (
+                path.startswith("intents.")
+                and path.endswith(".slots")
+                and (reference[key] != other[key])
+            ):
                 yield f"{where}: slot type {other[key]!r}, not {reference[key]!r}"
             else:
                 yield from _shape(reference[key], other[key], where)
         # A file's own top level may hold more (tables other readers keep there); in an
         # item, a key the default language lacks is a typo or a misplaced word.
-        for key in sorted(other.keys() - reference.keys()) if path else ():
+        for key in (
+            sorted(other.keys() - reference.keys()) if path not in OPEN_TABLES | {""} else ()
+        ):
             yield f"{path}.{key}: not a key {DEFAULT_LANGUAGE} has"
     elif isinstance(reference, list):
         if not isinstance(other, list) or (reference and not other):
@@ -74,6 +90,11 @@ def macros(path: Path) -> dict[str, str]:
     return {name: " ".join(args.split()) for name, args in _MACRO.findall(text)}
 
 
+def blocks(path: Path) -> set[str]:
+    """The blocks a template defines (speech, reprompt, card_title, card)."""
+    return set(_BLOCK.findall(path.read_text(encoding="utf-8")))
+
+
 def _template_problems(lang: str, root: Path) -> Iterable[str]:
     reference, folder = root / DEFAULT_LANGUAGE, root / lang
     if not folder.is_dir():
@@ -85,6 +106,8 @@ def _template_problems(lang: str, root: Path) -> Iterable[str]:
         if not own.is_file():
             yield f"{where}: missing"
             continue
+        for name in sorted(blocks(path) - blocks(own)):
+            yield f"{where}: block {name} missing"
         theirs = macros(own)
         for name, args in macros(path).items():
             if name not in theirs:

@@ -48,11 +48,12 @@ def language_file(language: str, name: str) -> Path:
     return CONTENT_DIR / language / name
 
 
+@cache
 def read(language: str, name: str) -> dict[str, Any]:
+    """The data of one file of a language's folder, read once per process (never modified)."""
     return content_files.load(language_file(language, name))
 
 
-@cache
 def language_data(language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     return read(language, LANGUAGE_FILE)
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from skill import settings
-from skill.coach.catalog import Catalog
+from skill.coach.catalog import Catalog, catalog_for
+from skill.coach.language import language_data, language_of, slot_value_id
+from skill.coach.locales import DEFAULT_LANGUAGE
 from skill.coach.step_coach import StepCoach
 from skill.serve.app import create_app
 from skill.storage.sqlite import SQLitePersistenceAdapter
@@ -70,6 +73,44 @@ def expected(catalog: Catalog) -> list[list[str]]:
         [routine.name],
         [second.step.cue],
     ]
+
+
+# The slots the sweep fills whose words are a language's own slot type's.
+_SPOKEN_TYPES = {"pace": "PACE", "part": "BODY_PART", "setting": "SOUNDS"}
+
+
+def say(slot_name: str, english: str, language: str) -> str:
+    """What a speaker of ``language`` says for the English slot value (as it is, if nothing
+    in the content names it: "yoga" stays a workout nobody has)."""
+    source, target = catalog_for(DEFAULT_LANGUAGE), catalog_for(language)
+    if slot_name in _SPOKEN_TYPES:
+        kind = _SPOKEN_TYPES[slot_name]
+        value_id = slot_value_id(kind, english, DEFAULT_LANGUAGE)
+        return language_data(language)["types"][kind][value_id][0] if value_id else english
+    topic = source.find_topic(english) if slot_name == "topic" else None
+    if topic is not None:
+        return target.topics[topic].name
+    workout = source.find_workout(english)
+    return target.workout_name(workout) if workout else english
+
+
+def sweep(locale: str, paces: tuple[str, ...] = ("normal",)) -> Iterator[tuple[str, dict]]:
+    """The every-state sweep (:func:`tests.support.alexa.sweep`) in ``locale``, its slot
+    values said in the locale's language."""
+    language = language_of(locale)
+    requests = []
+    for name, spec in alexa.sweep_requests():
+        slots = {
+            slot: alexa.slot(slot, say(slot, fields["value"], language))
+            for slot, fields in spec.get("slots", {}).items()
+        }
+        requests.append((name, {**spec, "slots": slots} if slots else spec))
+    for attributes in alexa.sweep_states():
+        if attributes.get("pace", "normal") not in paces:
+            continue
+        for name, spec in requests:
+            where = f"{name} in {locale} {attributes}"
+            yield where, alexa.envelope(attributes=attributes, locale=locale, **spec)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
     invocation.py     "open step coach", "ask step coach to ...": launches and one-shots
     alignment.py      a sample aligned with an utterance (weighted edit distance)
     meaning.py        Understanding, SlotValue: what the session turns into a request
-    utterance.py      words and their matching keys (normalisation)
+    compounds.py      compounds as the model's words ("knieblessures", "knie blessures")
+    utterance.py      words and their matching keys, by the language's rules (Wording)
 
 Nothing here names the skill's intents except the few commands that need a sure
 understanding (choosing.py); everything else reads the interaction model, so intents
