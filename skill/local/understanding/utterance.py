@@ -36,6 +36,17 @@ def _phrases(entries: Sequence[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted((tuple(entry.lower().split()) for entry in entries), key=len, reverse=True))
 
 
+def _expansions(entries: Sequence[str] | Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """One typed word -> the words it stands for, from "wanna = want to" entries (or a
+    table of them)."""
+    pairs = (
+        entries.items()
+        if isinstance(entries, Mapping)
+        else ((word, meaning) for word, _, meaning in (e.partition("=") for e in entries))
+    )
+    return {word.strip().lower(): tuple(meaning.lower().split()) for word, meaning in pairs}
+
+
 @dataclass(frozen=True, eq=False)
 class Wording:
     """How one language is read: its stemmer and the words that carry little meaning."""
@@ -84,12 +95,7 @@ class Wording:
         links = table.get("compound_links") or None  # empty: the language has no compounds
         return cls(
             stem=stem,
-            expansions={
-                word.strip().lower(): tuple(meaning.lower().split())
-                for word, _, meaning in (
-                    entry.partition("=") for entry in table.get("expansions", ())
-                )
-            },
+            expansions=_expansions(table.get("expansions", ())),
             fillers=words("fillers"),
             polite=words("polite"),
             openers=_phrases(table.get("openers", ())),
