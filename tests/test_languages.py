@@ -66,6 +66,33 @@ def test_a_conversation_in_every_locale_over_the_endpoint(locale: str, tmp_path:
                 assert english not in spoken, f"{locale} says English: {english!r}"
 
 
+@pytest.mark.parametrize("locale", sorted({language_of(code): code for code in LOCALES}.values()))
+def test_an_unclear_answer_to_the_pain_question_asks_it_again_in_every_language(
+    locale: str,
+) -> None:
+    """Pain mid-workout asks whether to stop for today; words that answer neither get the
+    question again in the language, still pending, so the "yes" after them stops."""
+    coach = StepCoach()
+    attributes: dict = {}
+    answers = []
+    turns = (("ProtectKneesIntent", True), ("PainIntent", False))
+    turns += (("AMAZON.FallbackIntent", False), ("AMAZON.YesIntent", False))
+    for name, new in turns:
+        request = alexa.envelope(intent=name, attributes=attributes, new=new, locale=locale)
+        answers.append(coach.handle(request))
+        attributes = answers[-1].get("sessionAttributes") or {}
+    pain, unclear, stopped = answers[1], answers[2], answers[3]
+    reprompt = pain["response"]["reprompt"]["outputSpeech"]["ssml"]
+    question = alexa.plain(reprompt).split("?")[0] + "?"  # "Shall we stop for today?"
+    assert pain["sessionAttributes"]["question"] == "pain"
+    assert unclear["sessionAttributes"]["question"] == "pain", locale
+    assert unclear["response"]["shouldEndSession"] is False
+    assert question in alexa.plain(alexa.speech_of(unclear)), (locale, question)
+    assert alexa.plain(alexa.speech_of(unclear)) != alexa.plain(alexa.speech_of(pain))
+    assert validate_alexa_ssml(alexa.speech_of(unclear)) == []
+    assert stopped["response"]["shouldEndSession"] is True, locale
+
+
 # One locale of each language (a locale folder of its own besides), all paces of the others.
 SWEPT = sorted({language_of(code): code for code in reversed(list(LOCALES))}.values())
 

@@ -87,6 +87,14 @@ def on_pain_no(turn: Turn) -> Response:
     return turn.reply("gently", state, plan=turn.plan, way=way, step=step)
 
 
+def on_pain_unclear(turn: Turn) -> Response:
+    """ "Shall we stop for today?" answered with words that say neither (or "help"): the
+    question again, still pending, so a "yes" after it still stops for today."""
+    unclear = is_intent_name("AMAZON.FallbackIntent")(turn.handler_input)
+    state = replace(turn.state, question="pain")
+    return turn.reply("pain_again", state, unclear=unclear, plan=turn.plan)
+
+
 def on_tired(turn: Turn) -> Response:
     plan = in_workout(turn)
     step = current_step(turn)
@@ -176,6 +184,12 @@ def _carries_on(handler_input: HandlerInput) -> bool:
     )(handler_input)
 
 
+def _unsure(handler_input: HandlerInput) -> bool:
+    return is_intent_name("AMAZON.FallbackIntent")(handler_input) or is_intent_name(
+        "AMAZON.HelpIntent"
+    )(handler_input)
+
+
 def _slot_words(handler_input: HandlerInput) -> set[str]:
     """The words of any unresolved slot value ("my knee really hurts" as an exercise)."""
     request = handler_input.request_envelope.request
@@ -200,5 +214,8 @@ GUARDS: list[tuple[Callable[[HandlerInput], bool], Callable[[Turn], Response]]] 
     (lambda hi: is_intent_name("AMAZON.NoIntent")(hi) and _asked_about_pain(hi), on_pain_no),
     # "Shall we stop for today?" "Let's keep going": not stopping, so gently.
     (lambda hi: _carries_on(hi) and _asked_about_pain(hi), on_pain_no),
+    # "Repeat": the advice and the question again; unclear words or "help": the question.
+    (lambda hi: is_intent_name("AMAZON.RepeatIntent")(hi) and _asked_about_pain(hi), on_pain),
+    (lambda hi: _unsure(hi) and _asked_about_pain(hi), on_pain_unclear),
     (_pain_in_a_slot, on_pain),
 ]
