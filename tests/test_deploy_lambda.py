@@ -1,7 +1,8 @@
 """The Lambda zip proves itself: unzipped into an empty folder and run by a fresh, isolated
 interpreter that sees only that folder (no site-packages, no checkout), its
-``lambda_handler`` answers a conversation against a real dynalite table exactly as the
-in-process skill does, and never imports the web endpoint, flask or the verifier.
+``lambda_handler`` answers a conversation in English, Dutch and German against a real
+dynalite table exactly as the in-process skill does, and never imports the web endpoint,
+flask or the verifier.
 
 The project is built once per session; the wheels for Lambda's platform are downloaded
 once into ``build/lambda-wheels`` and reused after that.
@@ -24,7 +25,8 @@ import boto3
 import pytest
 
 from skill.coach import priming
-from skill.coach.catalog import load_catalog
+from skill.coach.catalog import catalog_for, load_catalog
+from skill.coach.language import all_locales, content_languages, language_data, language_of
 from skill.coach.speech import SpeechRenderer
 from skill.coach.step_coach import StepCoach
 from skill.deploy import lambda_package, project, sources
@@ -36,6 +38,8 @@ BUILD_DIR = sources.PROJECT_DIR / "build"
 # Built for this interpreter's runtime, so the zip runs here in isolation as on Lambda.
 TARGET = lambda_package.Target(lambda_package.BUILD_RUNTIME)
 SEED = 7
+# The zip's conversation runs in each of these, one after another, in one interpreter.
+ZIP_LOCALES = ("en-US", "nl-NL", "de-DE")
 # Runs inside the isolated interpreter: only the unzipped folder is importable. Speech
 # varies at random (``pick``), so the renderer's generator is pinned as the in-process
 # skill's is; everything else is the packaged code as Lambda would run it.
@@ -101,28 +105,28 @@ def _items(endpoint: str, table: str) -> list[dict[str, Any]]:
         client.close()
 
 
-def _conversation(coach: StepCoach) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def _conversation(coach: StepCoach, locale: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Launch, start, next (on a screen) and stop; a second launch, which offers to resume;
-    disabling."""
+    disabling (which deletes what was stored, so the next locale's user starts afresh)."""
+    name = catalog_for(language_of(locale)).exercises["russian_pushups"].name
     turns = [
         {"request": "LaunchRequest"},
-        {"intent": "StartWorkoutIntent", "resolved": {"exercise": ("russian push-ups",
-                                                                   "russian_pushups")}},
+        {"intent": "StartWorkoutIntent", "resolved": {"exercise": (name, "russian_pushups")}},
         {"intent": "AMAZON.NextIntent", "on_screen": True},  # an Echo Show: the zip has screens
         {"intent": "AMAZON.StopIntent"},
         {"request": "LaunchRequest"},
-    ]  # fmt: skip
+    ]
     attributes: dict[str, Any] = {}
     new = True
     for turn in turns:
-        request = alexa.turn_request(turn, attributes, new)
+        request = alexa.turn_request({**turn, "locale": locale}, attributes, new)
         response = coach.handle(request)
         yield request, response
         attributes = response.get("sessionAttributes", {})
         new = response["response"].get("shouldEndSession", False)
         if new:
             attributes = {}
-    disabled = alexa.envelope("AlexaSkillEvent.SkillDisabled")
+    disabled = alexa.envelope("AlexaSkillEvent.SkillDisabled", locale=locale)
     yield disabled, coach.handle(disabled)
 
 
@@ -133,7 +137,9 @@ def test_the_zip_answers_in_isolation_as_the_skill_does(unzipped: Path, dynalite
     )
     coach = StepCoach(renderer=SpeechRenderer(rng=random.Random(SEED)), persistence_adapter=adapter)
     priming.prime(coach)  # as the packaged handler is at import: the same draws before ours
-    requests, expected = zip(*_conversation(coach), strict=True)
+    requests, expected = zip(
+        *(turn for locale in ZIP_LOCALES for turn in _conversation(coach, locale)), strict=True
+    )
     adapter.close()
 
     environment = {
@@ -162,9 +168,15 @@ def test_the_zip_answers_in_isolation_as_the_skill_does(unzipped: Path, dynalite
     result = json.loads(child.stdout)
 
     assert result["answers"] == list(expected)
-    assert "Last time you were on step 2 of 5 of Russian push-ups" in alexa.plain(
-        alexa.speech_of(expected[4])
-    )  # the first session's stop was stored in DynamoDB and read back
+    spoken = [alexa.plain(alexa.speech_of(answer)) for answer in expected]
+    assert "Last time you were on step 2 of 5 of Russian push-ups" in spoken[4]
+    per_locale = len(spoken) // len(ZIP_LOCALES)
+    for number, locale in enumerate(ZIP_LOCALES):
+        first, again = spoken[number * per_locale], spoken[number * per_locale + 4]
+        catalog = catalog_for(language_of(locale))
+        assert catalog.safety in first, locale  # a first launch, in the locale's words
+        # the first session's stop was stored in DynamoDB and read back: an offer to resume
+        assert catalog.exercises["russian_pushups"].name in again and again != first, locale
     assert _items(dynalite, packaged_table) == []  # SkillDisabled deleted the user's data
 
     assert result["flask_importable"] is False
@@ -194,6 +206,11 @@ def test_the_zip_holds_the_handler_its_data_and_no_web_code(built: project.Built
     assert not {"flask", "werkzeug", "gunicorn", "cryptography", "pyttsx3", "bin"} & tops
     assert "skill/lambda_function.py" in names and "skill/coach/content/catalog.toml" in names
     assert "skill/app.py" not in names
+    for language in content_languages():  # every language's content, sources and compiled
+        for kind in ("catalog", "language", "phrases", "manifest"):
+            assert f"skill/coach/content/{language}/{kind}.json" in names, (language, kind)
+        for folder in ("speech_templates", "speech_templates_compiled"):
+            assert len([n for n in names if n.startswith(f"{folder}/{language}/")]) > 30
     for shell in ("skill/serve/app.py", "skill/serve/verification.py", "skill/local/"):
         assert not [name for name in names if name.startswith(shell)]
     assert len(names) == len(set(names))
@@ -261,6 +278,21 @@ def test_the_project_is_what_ask_deploy_reads(built: project.Built) -> None:
     for locale in built.manifest["manifest"]["publishingInformation"]["locales"]:
         model = root / "skill-package" / "interactionModels" / "custom" / f"{locale}.json"
         assert model.read_bytes() == sources.interaction_model_file(locale).read_bytes()
+
+
+def test_the_project_publishes_dutch_and_german(built: project.Built) -> None:
+    """What `./dev package` writes for nl-NL and de-DE: each locale's model, and its manifest
+    entry with example phrases and a description that says it is not medical advice."""
+    written = json.loads((built.root / "skill-package" / "skill.json").read_text("utf-8"))
+    published = written["manifest"]["publishingInformation"]["locales"]
+    assert {"nl-NL", "de-DE"} <= set(published) == set(all_locales())
+    for locale in ("nl-NL", "de-DE"):
+        language = language_of(locale)
+        assert catalog_for(language).safety in published[locale]["description"], locale
+        assert published[locale]["examplePhrases"][0].startswith("Alexa, "), locale
+        model = built.root / "skill-package" / "interactionModels" / "custom" / f"{locale}.json"
+        invocation = json.loads(model.read_text("utf-8"))["interactionModel"]["languageModel"]
+        assert invocation["invocationName"] == language_data(language)["invocation_name"]
 
 
 def test_the_build_hook_hands_over_the_zip(built: project.Built, tmp_path: Path) -> None:

@@ -14,43 +14,21 @@ cannot: that every ``${...}`` binding resolves in the datasource the skill sends
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-FOLDER = Path(__file__).resolve().parents[1] / "apl_suggester"
-SCRIPT = FOLDER / "validate.js"
-PACKAGE = FOLDER / "node_modules" / "apl-suggester"
+from tests.support import npm_tools
 
 
 def validate(
     screens: Mapping[str, tuple[dict[str, Any], Mapping[str, Any]]],
 ) -> dict[str, list[str]]:
     """What apl-suggester reports for each named (document, datasources), as one-line texts."""
-    node = shutil.which("node")
-    if node is None or not PACKAGE.is_dir():
-        raise RuntimeError(
-            "apl-suggester is not installed: run `npm ci --prefix tests/apl_suggester "
-            "--ignore-scripts` (./dev test does)"
-        )
     payload = {
         name: {"document": document, "datasources": datasources}
         for name, (document, datasources) in screens.items()
     }
-    done = subprocess.run(
-        [node, str(SCRIPT)],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        cwd=FOLDER,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"apl-suggester failed: {done.stderr.strip()[-2000:]}")
-    report = json.loads(done.stdout)
+    report = json.loads(npm_tools.run("apl_suggester", "apl-suggester", "validate.js", payload))
     return {
         name: [f"{item['level']} {item['path']}: {item['message']}" for item in found]
         for name, found in report.items()
