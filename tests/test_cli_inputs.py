@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from skill.coach.step_coach import StepCoach
-from skill.local.console import Console
-from skill.local.conversation import MAX_RECORDING_SECONDS, MAX_UTTERANCE_CHARS, Conversation
 from skill.local.hearing.audio import write_wav
-from skill.local.session import LocalSession
-from skill.local.transports import SkillFailed
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import MAX_RECORDING_SECONDS, MAX_UTTERANCE_CHARS, Conversation
+from skill.local.runner.session import LocalSession
+from skill.local.runner.transports import SkillFailed
 from skill.local.understanding.nlu import LocalNLU
 from tests.support.runner import assert_one_line_error, run
 
@@ -171,7 +171,7 @@ def _ended(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("option", ["--say", "--script"])
 def test_the_end_of_a_script_ends_the_open_session(option, tmp_path, monkeypatch, capsys) -> None:
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: _Recorder(sent))
     if option == "--say":
         argv = ["--say", "open step coach", "--say", "start russian push ups"]
     else:
@@ -188,14 +188,14 @@ def test_the_end_of_a_script_ends_the_open_session(option, tmp_path, monkeypatch
 
 def test_a_script_the_skill_ended_sends_no_more(monkeypatch, capsys) -> None:
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: _Recorder(sent))
     assert run(capsys, "--mute", "--say", "open step coach", "--say", "stop")[0] == 0
     assert _ended(sent) == []
 
 
 def test_ctrl_d_at_the_prompt_ends_the_open_session(monkeypatch, capsys) -> None:
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: _Recorder(sent))
     monkeypatch.setattr("sys.stdin", io.StringIO("open step coach\n"))
     assert run(capsys, "--mute")[0] == 0
     (ended,) = _ended(sent)
@@ -204,7 +204,7 @@ def test_ctrl_d_at_the_prompt_ends_the_open_session(monkeypatch, capsys) -> None
 
 def test_ctrl_c_ends_the_open_session(monkeypatch, capsys) -> None:
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: _Recorder(sent))
     lines = iter(["open step coach"])
 
     def read(_console: Console) -> str:

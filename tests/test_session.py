@@ -15,10 +15,10 @@ from ask_sdk_model.simple_slot_value import SimpleSlotValue
 from skill import settings
 from skill.alexa.envelope import validate_envelope
 from skill.coach.step_coach import StepCoach
-from skill.local.cli import main
-from skill.local.console import Console
-from skill.local.conversation import Conversation
-from skill.local.session import LOCAL_APPLICATION_ID, LocalSession
+from skill.local.runner.cli import main
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import Conversation
+from skill.local.runner.session import LOCAL_APPLICATION_ID, LocalSession
 from skill.local.understanding.nlu import LocalNLU
 from tests.support.runner import json_turns, run, says
 
@@ -184,7 +184,7 @@ def test_quit_is_not_sent_to_the_skill(coach) -> None:
 def test_skill_id_from_the_environment(coach, monkeypatch, capsys) -> None:
     monkeypatch.setenv(settings.SKILL_ID, " amzn1.ask.skill.mine , amzn1.ask.skill.other")
     recorder = Recorder(coach)
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: recorder)
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: recorder)
     assert main(["--mute", "--say", "open step coach"]) == 0
     capsys.readouterr()
     assert recorder.sent[0]["session"]["application"]["applicationId"] == "amzn1.ask.skill.mine"

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import pyttsx3
 
-from skill.local import espeak
-from skill.local.espeak import VoiceInfo, list_voices, voice_for_locale
-from skill.local.speaker import NO_ENGINE_NOTICE, Speaker, SpeechAudio
+from skill.local.voice import espeak
+from skill.local.voice.espeak import VoiceInfo, list_voices, voice_for_locale
+from skill.local.voice.speaker import NO_ENGINE_NOTICE, Speaker, SpeechAudio
 from tests.support.audio import FakeOutput
 
 HAS_ENGINE = bool(list_voices())

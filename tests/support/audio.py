@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from skill.local.audio_format import AudioFormat
-from skill.local.playback import NoAudioDevice
+from skill.local.voice.audio_format import AudioFormat
+from skill.local.voice.playback import NoAudioDevice
 
 
 class FakeOutput:

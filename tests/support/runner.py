@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from skill.local.cli import main
+from skill.local.runner.cli import main
 from tests.support.servers import PROJECT_DIR
 
 

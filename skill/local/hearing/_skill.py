@@ -7,7 +7,10 @@ speaker: choosing a meaning is understanding's job (an import-linter contract sa
 
 from __future__ import annotations
 
-from skill.local.builtin_phrases import BUILTIN_PHRASES
+from skill.coach.language import builtin_phrases
 from skill.settings import DATA_DIR, INTERACTION_MODELS_DIR
 
 __all__ = ["BUILTIN_PHRASES", "DATA_DIR", "INTERACTION_MODELS_DIR"]
+
+# The default language's phrasings of the AMAZON built-in intents, by intent.
+BUILTIN_PHRASES: dict[str, tuple[str, ...]] = builtin_phrases()

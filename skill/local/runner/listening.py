@@ -23,13 +23,13 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from skill.local.audio_clock import AudioClock, SystemAudioClock
-from skill.local.console import Console
-from skill.local.conversation import Conversation
 from skill.local.hearing.audio import SAMPLE_RATE
-from skill.local.playback import Playback
-from skill.local.speaker import Speaker
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import Conversation
 from skill.local.understanding.choosing import SWITCHING_INTENT, DialogContext, Heard
 from skill.local.understanding.speech_input import SpeechInput
+from skill.local.voice.playback import Playback
+from skill.local.voice.speaker import Speaker
 
 # Silence after the coach's question before the reprompt, then before the session ends.
 SILENCE_TIMEOUT_S = 8.0

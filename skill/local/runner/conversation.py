@@ -9,13 +9,13 @@ from typing import Any, Protocol
 
 from skill.alexa.requests import EXCEEDED_MAX_REPROMPTS, USER_INITIATED
 from skill.alexa.ssml import estimated_speech_ms
-from skill.local.console import Console, Exchange
-from skill.local.dialog_files import SkillIoRecorder
-from skill.local.session import (
+from skill.local.runner.console import Console, Exchange
+from skill.local.runner.dialog_files import SkillIoRecorder
+from skill.local.runner.session import (
     LocalSession,
     Outgoing,
 )
-from skill.local.transports import RunnerError, Skill, SkillFailed
+from skill.local.runner.transports import RunnerError, Skill, SkillFailed
 from skill.local.understanding.choosing import DialogContext, Heard
 
 # The SessionEndedRequest reason Alexa sends when the skill gave no usable answer.
@@ -41,14 +41,14 @@ def utterance_problem(text: str) -> str | None:
 
 
 class Voice(Protocol):
-    """What speaks the coach's answers: the speaker (:mod:`skill.local.speaker`)."""
+    """What speaks the coach's answers: the speaker (:mod:`skill.local.voice.speaker`)."""
 
     def speak(self, ssml: str) -> Any: ...
 
 
 class BargeIn(Protocol):
     """What plays an answer while listening for a command in its pauses
-    (:class:`skill.local.listening.Listener`)."""
+    (:class:`skill.local.runner.listening.Listener`)."""
 
     def speak_listening(self, speaker: Any, ssml: str) -> Heard | None: ...
 

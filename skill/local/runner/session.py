@@ -21,8 +21,8 @@ from typing import Any
 from skill.alexa import requests
 from skill.alexa.requests import USER_INITIATED, Identity, new_marker
 from skill.alexa.ssml import plain_text
-from skill.local.runner_words import RunnerWords, runner_words_for
-from skill.local.screen_text import screen_of
+from skill.local.runner.runner_words import RunnerWords, runner_words_for
+from skill.local.runner.screen_text import screen_of
 from skill.local.understanding.choosing import DialogContext
 from skill.local.understanding.nlu import LocalNLU, SlotValue, Understanding
 
