@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from skill import settings
 from skill.alexa.requests import new_marker
@@ -39,6 +39,13 @@ from skill.local.runner.session import (
 from skill.local.runner.transports import HttpSkill, InProcessSkill, RunnerError, Skill, UsageError
 from skill.local.understanding.nlu import LocalNLU, UnknownLocale
 from skill.settings import DATA_DIR
+
+if TYPE_CHECKING:  # hearing and the voice load only for the options that need them
+    import numpy as np
+
+    from skill.local.hearing.microphone import Microphone
+    from skill.local.understanding.speech_input import SpeechInput
+    from skill.local.voice.speaker import Speaker
 
 PROG = "local_runner"
 # The endpoint a --save-skill-io file names when the skill runs in this process.
@@ -191,7 +198,7 @@ class Recording:
     """A --hear turn: a WAV file's sound, read and resampled before anything runs."""
 
     path: str
-    samples: Any  # 16 kHz mono int16 (numpy)
+    samples: np.ndarray  # 16 kHz mono int16
 
 
 def _scripted_turns(turns: Sequence[tuple[str, str]]) -> list[str | Recording]:
@@ -227,7 +234,7 @@ def _hears(nlu: LocalNLU, console: Console, words: RunnerWords) -> bool:
     return False
 
 
-def _speech_input(nlu: LocalNLU) -> Any:
+def _speech_input(nlu: LocalNLU) -> SpeechInput:
     """The runner's hearing and understanding for this locale; RunnerError when it cannot
     hear this language."""
     from skill.local.hearing.language_model import LanguageModelError
@@ -239,7 +246,7 @@ def _speech_input(nlu: LocalNLU) -> Any:
         raise RunnerError(str(error)) from None
 
 
-def _microphone(console: Console) -> Any:
+def _microphone(console: Console) -> Microphone | None:
     """The default microphone, or None (with one line saying why) to carry on typing."""
     from skill.local.hearing.microphone import Microphone, NoMicrophone
 
@@ -292,7 +299,7 @@ def _list_voices(out: TextIO) -> int:
     return 0
 
 
-def _speaker(args: argparse.Namespace) -> Any:
+def _speaker(args: argparse.Namespace) -> Speaker:
     from skill.local.voice.espeak import voice_for_locale
     from skill.local.voice.speaker import Speaker
 

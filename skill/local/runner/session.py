@@ -32,6 +32,7 @@ LOCAL_APPLICATION_ID = "amzn1.ask.skill." + str(
     uuid.uuid5(uuid.NAMESPACE_URL, "https://step-coach.local/local-runner")
 )
 
+# The session's time, as the coach's WallClock: now, as an aware datetime.
 WallClock = Callable[[], datetime]
 
 
