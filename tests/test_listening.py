@@ -30,19 +30,7 @@ from skill.local.understanding.choosing import Heard
 from skill.local.understanding.nlu import LocalNLU
 from skill.local.understanding.speech_input import SpeechInput
 from skill.local.voice.speaker import Playback, Speaker, SpeechAudio
-
-
-class HandClock:
-    """Time that passes only when something waits."""
-
-    def __init__(self) -> None:
-        self.time = 1000.0
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        self.time += max(0.0, seconds)
+from tests.support.audio import HandClock
 
 
 class CoachInProcess:
