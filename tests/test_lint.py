@@ -62,6 +62,9 @@ def test_the_import_rules_hold() -> None:
         ),
         ("local/hearing/endpoint.py", "import skill.local.understanding", "Hearing hands over"),
         ("local/hearing/microphone.py", "import skill.local.voice.speaker", "Hearing hands over"),
+        ("local/hearing/endpoint.py", "import skill.settings", "Hearing reaches the rest"),
+        ("local/hearing/denoise.py", "import skill.local.audio_clock", "Hearing reaches the rest"),
+        ("local/hearing/recognizer.py", "import skill.coach.language", "Hearing reaches the rest"),
         (
             "local/understanding/nlu.py",
             "import skill.local.runner.session",
@@ -88,6 +91,8 @@ def test_the_import_rules_hold() -> None:
         ("coach/handlers.py", "import boto3", "The coach never imports boto3"),
         ("storage/sqlite.py", "import boto3", "boto3 only in storage's DynamoDB"),
         ("serve/app.py", "import botocore", "boto3 only in storage's DynamoDB"),
+        ("storage/__init__.py", "import boto3", "boto3 only in storage's DynamoDB"),
+        ("local/runner/transports.py", "import botocore", "boto3 only in storage's DynamoDB"),
         ("deploy/project.py", "import skill.coach.catalog", "Deploy reads the coach only"),
     ],
 )
