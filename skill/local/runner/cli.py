@@ -1,13 +1,15 @@
 """The local runner's command line: talk to Step Coach on a PC, and hear it answer.
 
-Each typed utterance goes through the local NLU (:mod:`skill.local.understanding.nlu`) into
-a genuine Alexa request (:mod:`skill.local.runner.session`), to the skill in-process or to a running
-endpoint over HTTP (``--url``, :mod:`skill.local.runner.transports`); the answer is printed
-(:mod:`skill.local.runner.console`) and spoken with its pauses (:mod:`skill.local.voice.speaker`).
-Options other tools rely on: ``--say``, ``--script``, ``--json``, ``--mute``, ``--wav``,
-``--url``, ``--locale``, ``--voice``, ``--rate``, ``--list-voices``, ``--screen`` (the
-requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.runner.screen_text`),
-``--person`` (a recognised voice in the household).
+Each typed utterance goes through the local NLU (:mod:`skill.local.understanding.nlu`)
+into a genuine Alexa request (:mod:`skill.local.runner.session`), to the skill
+in-process or to a running endpoint over HTTP (``--url``,
+:mod:`skill.local.runner.transports`); the answer is printed
+(:mod:`skill.local.runner.console`) and spoken with its pauses
+(:mod:`skill.local.voice.speaker`). Options other tools rely on: ``--say``, ``--script``,
+``--json``, ``--mute``, ``--wav``, ``--url``, ``--locale``, ``--voice``, ``--rate``,
+``--list-voices``, ``--screen`` (the requests claim an Echo Show's screen; the console
+prints it, :mod:`skill.local.runner.screen_text`), ``--person`` (a recognised voice in
+the household).
 
 Errors the user can fix (an unreachable ``--url``, a missing script, an unknown locale)
 are one line on stderr, ``local_runner: error: ...``, and a non-zero exit status.
