@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.runner import answer
 from skill.alexa.ssml import to_plain_text
 from skill.coach.step_coach import StepCoach
-from skill.local.session import LocalSession
+from skill.local.runner.session import LocalSession
 from skill.local.understanding.nlu import FALLBACK_INTENT, LocalNLU
 
 CASES_FILE = Path(__file__).with_name("coaching_cases.toml")

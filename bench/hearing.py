@@ -30,11 +30,11 @@ from skill.coach.step_coach import StepCoach
 from skill.local.hearing import synthesis
 from skill.local.hearing.language_model import corpus
 from skill.local.hearing.microphone import SimulatedMicrophone
-from skill.local.session import LocalSession
-from skill.local.speaker import Speaker
+from skill.local.runner.session import LocalSession
 from skill.local.understanding.choosing import Heard
 from skill.local.understanding.nlu import FALLBACK_INTENT, LocalNLU
 from skill.local.understanding.speech_input import SpeechInput
+from skill.local.voice.speaker import Speaker
 
 # The held-out voices: flite's awb, kal16 and 8 kHz kal, and piper's neural joe.
 VOICES = ("awb", "kal16", "kal", synthesis.PIPER_VOICE)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skill.coach.step_coach import StepCoach
-from skill.local.session import LocalSession
-from skill.local.speaker import Speaker
+from skill.local.runner.session import LocalSession
 from skill.local.understanding.nlu import LocalNLU
+from skill.local.voice.speaker import Speaker
 from tests.support.runner import run_local_runner
 
 TURNS = ("open step coach", "start russian push ups", "next", "why do glutes matter", "stop")

@@ -1,4 +1,4 @@
-"""Shared fixtures: the skill core with pinned randomness."""
+"""Shared fixtures: the skill core with pinned randomness, dynalite, a missing speech engine."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
+import pyttsx3
 
 from skill.coach.speech import SpeechRenderer
 from skill.coach.step_coach import StepCoach
@@ -33,3 +34,16 @@ def dynalite() -> Iterator[str]:
     """A dynalite server for the whole session (installed by `npm ci`); yields its URL."""
     with servers.dynalite() as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """pyttsx3.init fails as it does without libespeak-ng; records each attempt."""
+    attempts: list[str] = []
+
+    def failing_init(*args: object, **kwargs: object) -> None:
+        attempts.append("init")
+        raise RuntimeError("This means you probably do not have eSpeak or eSpeak-ng installed!")
+
+    monkeypatch.setattr(pyttsx3, "init", failing_init)
+    return attempts

@@ -13,7 +13,7 @@ import pytest
 from skill.alexa.envelope import InvalidRequest, validate_envelope
 from skill.alexa.ssml import total_pause_ms
 from skill.coach.step_coach import StepCoach
-from skill.local.session import LocalSession
+from skill.local.runner.session import LocalSession
 from skill.local.understanding.nlu import LocalNLU
 from tests.support.runner import assert_one_line_error, json_turns, run, run_local_runner, says
 
@@ -178,7 +178,7 @@ def test_verbose_explains_each_turn_on_stderr(capsys) -> None:
 
 
 def test_list_voices_without_an_engine(capsys, monkeypatch) -> None:
-    monkeypatch.setattr("skill.local.espeak.list_voices", list)
+    monkeypatch.setattr("skill.local.voice.espeak.list_voices", list)
     assert_one_line_error(*run(capsys, "--list-voices"), "espeak-ng")
 
 

@@ -4,24 +4,18 @@ one turn is capped as Alexa caps one; a session the runner leaves open hears tha
 from __future__ import annotations
 
 import io
-import json
 import os
 import struct
 import threading
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from skill.coach.step_coach import StepCoach
-from skill.local.console import Console
-from skill.local.conversation import MAX_RECORDING_SECONDS, MAX_UTTERANCE_CHARS, Conversation
 from skill.local.hearing.audio import write_wav
-from skill.local.session import LocalSession
-from skill.local.transports import SkillFailed
-from skill.local.understanding.nlu import LocalNLU
-from tests.support.runner import assert_one_line_error, run
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import MAX_RECORDING_SECONDS, MAX_UTTERANCE_CHARS
+from tests.support.runner import RecordingSkill, assert_one_line_error, run
 
 
 def _riff(*chunks: bytes) -> bytes:
@@ -91,13 +85,6 @@ def test_a_megabyte_script_line_is_more_than_one_turn(tmp_path, capsys) -> None:
     )
 
 
-def test_a_typed_line_too_long_is_not_sent(monkeypatch, capsys) -> None:
-    sent: list[dict[str, Any]] = []
-    conversation = _conversation(sent)
-    assert conversation.say("next " * 1_000)
-    assert sent == []
-
-
 def test_a_replay_of_deeply_nested_brackets(tmp_path, capsys) -> None:
     path = tmp_path / "replay.json"
     path.write_text("[" * 100_000, encoding="utf-8")
@@ -141,37 +128,10 @@ def test_a_store_endpoint_that_is_not_a_url(monkeypatch, capsys) -> None:
 # --- the end of a session the skill did not end ------------------------------------------
 
 
-class _Recorder:
-    def __init__(self, sent: list[dict[str, Any]], fail_on: str | None = None) -> None:
-        self.coach = StepCoach.from_environment()
-        self.sent = sent
-        self.fail_on = fail_on
-
-    def send(self, envelope: dict[str, Any]) -> dict[str, Any]:
-        self.sent.append(json.loads(json.dumps(envelope)))
-        intent = (envelope["request"].get("intent") or {}).get("name")
-        if self.fail_on is not None and intent == self.fail_on:
-            raise SkillFailed("no answer within 10 s", "ENDPOINT_TIMEOUT")
-        return self.coach.handle(envelope)
-
-    def close(self) -> None:
-        pass
-
-
-def _conversation(sent: list[dict[str, Any]], fail_on: str | None = None) -> Conversation:
-    console = Console(json_lines=True, echo_user=True, out=io.StringIO(), err=io.StringIO())
-    session = LocalSession(LocalNLU.for_locale("en-US"))
-    return Conversation(session, _Recorder(sent, fail_on), None, console)
-
-
-def _ended(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e["request"] for e in sent if e["request"]["type"] == "SessionEndedRequest"]
-
-
 @pytest.mark.parametrize("option", ["--say", "--script"])
 def test_the_end_of_a_script_ends_the_open_session(option, tmp_path, monkeypatch, capsys) -> None:
-    sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    skill = RecordingSkill()
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: skill)
     if option == "--say":
         argv = ["--say", "open step coach", "--say", "start russian push ups"]
     else:
@@ -181,30 +141,30 @@ def test_the_end_of_a_script_ends_the_open_session(option, tmp_path, monkeypatch
     status, out, _ = run(capsys, "--mute", "--json", *argv)
     assert status == 0
     assert len(out.splitlines()) == 2  # the runner's own ending is not a turn of the user's
-    (ended,) = _ended(sent)
+    (ended,) = skill.ended()
     assert ended["reason"] == "USER_INITIATED"
-    assert sent[-1]["session"]["sessionId"] == sent[0]["session"]["sessionId"]
+    assert skill.sent[-1]["session"]["sessionId"] == skill.sent[0]["session"]["sessionId"]
 
 
 def test_a_script_the_skill_ended_sends_no_more(monkeypatch, capsys) -> None:
-    sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    skill = RecordingSkill()
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: skill)
     assert run(capsys, "--mute", "--say", "open step coach", "--say", "stop")[0] == 0
-    assert _ended(sent) == []
+    assert skill.ended() == []
 
 
 def test_ctrl_d_at_the_prompt_ends_the_open_session(monkeypatch, capsys) -> None:
-    sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    skill = RecordingSkill()
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: skill)
     monkeypatch.setattr("sys.stdin", io.StringIO("open step coach\n"))
     assert run(capsys, "--mute")[0] == 0
-    (ended,) = _ended(sent)
+    (ended,) = skill.ended()
     assert ended["reason"] == "USER_INITIATED"
 
 
 def test_ctrl_c_ends_the_open_session(monkeypatch, capsys) -> None:
-    sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: _Recorder(sent))
+    skill = RecordingSkill()
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: skill)
     lines = iter(["open step coach"])
 
     def read(_console: Console) -> str:
@@ -215,29 +175,8 @@ def test_ctrl_c_ends_the_open_session(monkeypatch, capsys) -> None:
 
     monkeypatch.setattr(Console, "read", read)
     assert run(capsys, "--mute")[0] == 130
-    (ended,) = _ended(sent)
+    (ended,) = skill.ended()
     assert ended["reason"] == "USER_INITIATED"
-
-
-def test_a_second_silence_ends_with_exceeded_max_reprompts() -> None:
-    sent: list[dict[str, Any]] = []
-    conversation = _conversation(sent)
-    for line in ("open step coach", "", ""):
-        conversation.say(line)
-    (ended,) = _ended(sent)
-    assert ended["reason"] == "EXCEEDED_MAX_REPROMPTS"
-
-
-def test_a_skill_that_gives_no_answer_hears_error() -> None:
-    sent: list[dict[str, Any]] = []
-    conversation = _conversation(sent, fail_on="AMAZON.NextIntent")
-    conversation.say("start russian push ups")
-    with pytest.raises(SkillFailed):
-        conversation.say("next")
-    (ended,) = _ended(sent)
-    assert ended["reason"] == "ERROR"
-    assert ended["error"] == {"type": "ENDPOINT_TIMEOUT", "message": "no answer within 10 s"}
-    assert not conversation.session.is_open
 
 
 def test_script_files_read_as_before(tmp_path: Path, capsys) -> None:

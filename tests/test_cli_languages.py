@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from skill.coach.language import language_data, language_of
-from skill.local import cli
-from skill.local.espeak import VoiceInfo, pick_voice_for_locale
 from skill.local.hearing import language_model, recognizer
 from skill.local.hearing.language_model import LanguageModelError
 from skill.local.hearing.recognizer import Recognizer, hears
-from skill.local.runner_words import RunnerWords, runner_words
-from skill.local.screen_text import screen_lines
+from skill.local.runner import cli
+from skill.local.runner.runner_words import RunnerWords, runner_words
+from skill.local.runner.screen_text import screen_lines
 from skill.local.understanding import speech_input
+from skill.local.voice.espeak import VoiceInfo, pick_voice_for_locale
 from tests.support.runner import assert_one_line_error, run, says
 
 VOICES = [

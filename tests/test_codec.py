@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.alexa.codec import ModelCodec
-from skill.local.session import LocalSession
+from skill.local.runner.session import LocalSession
 from skill.local.understanding.nlu import LocalNLU
 from tests.support import alexa
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from skill.alexa.ssml import plain_text
-from skill.local.cli import main
+from skill.local.runner.cli import main
 
 SKILL_ID = "amzn1.ask.skill.11111111-2222-3333-4444-555555555555"
 

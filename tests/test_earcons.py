@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from skill.local import earcons
-from skill.local.earcons import Earcon, EarconError, Tone, earcon_for, load_earcons, synthesize
+from skill.local.voice import earcons
+from skill.local.voice.earcons import (
+    Earcon,
+    EarconError,
+    Tone,
+    earcon_for,
+    load_earcons,
+    synthesize,
+)
 
 RATE = 22050  # the speaker's rate (espeak-ng renders 16-bit mono 22050 Hz)
 # The beats the issue asks a sound for, and the Sound Library sound chosen for each, with
@@ -171,7 +178,7 @@ def test_the_command_line_writes_each_earcon(
 
 def test_the_command_line_explains_its_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert earcons.main([]) == 2
-    assert capsys.readouterr().err.startswith("usage: python -m skill.local.earcons DIR")
+    assert capsys.readouterr().err.startswith("usage: python -m skill.local.voice.earcons DIR")
 
 
 def test_an_unwritable_folder_is_a_one_line_error(

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from skill.local.builtin_phrases import BUILTIN_PHRASES
 from skill.local.hearing import language_model as lm
 from skill.local.hearing import microphone
+from skill.local.hearing._skill import BUILTIN_PHRASES
 from skill.local.hearing.language_model import LanguageModelError
 from skill.local.hearing.recognizer import Recognizer
 from skill.settings import INTERACTION_MODELS_DIR

@@ -19,30 +19,18 @@ import pytest
 
 from skill.coach.speech import SpeechRenderer
 from skill.coach.step_coach import StepCoach
-from skill.local.console import Console
-from skill.local.conversation import Conversation
 from skill.local.hearing import synthesis
 from skill.local.hearing.audio import SAMPLE_RATE
 from skill.local.hearing.microphone import ScriptedRoom, Sound
-from skill.local.listening import DIDNT_CATCH, Listener, hands_free, take_turn
-from skill.local.session import LocalSession
-from skill.local.speaker import Playback, Speaker, SpeechAudio
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import Conversation
+from skill.local.runner.listening import DIDNT_CATCH, Listener, hands_free, take_turn
+from skill.local.runner.session import LocalSession
 from skill.local.understanding.choosing import Heard
 from skill.local.understanding.nlu import LocalNLU
 from skill.local.understanding.speech_input import SpeechInput
-
-
-class HandClock:
-    """Time that passes only when something waits."""
-
-    def __init__(self) -> None:
-        self.time = 1000.0
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        self.time += max(0.0, seconds)
+from skill.local.voice.speaker import Playback, Speaker, SpeechAudio
+from tests.support.audio import HandClock
 
 
 class CoachInProcess:

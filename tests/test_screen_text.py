@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from skill.local.screen_text import RENDER_DOCUMENT, screen_lines, screen_of
+from skill.local.runner.screen_text import RENDER_DOCUMENT, screen_lines, screen_of
 
 SAMPLES_DIR = Path(__file__).with_name("screen_samples")
 

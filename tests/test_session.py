@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
-from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
@@ -14,45 +12,12 @@ from ask_sdk_model.simple_slot_value import SimpleSlotValue
 
 from skill import settings
 from skill.alexa.envelope import validate_envelope
-from skill.coach.step_coach import StepCoach
-from skill.local.cli import main
-from skill.local.console import Console
-from skill.local.conversation import Conversation
-from skill.local.session import LOCAL_APPLICATION_ID, LocalSession
+from skill.local.runner.cli import main
+from skill.local.runner.session import LOCAL_APPLICATION_ID, LocalSession
 from skill.local.understanding.nlu import LocalNLU
-from tests.support.runner import json_turns, run, says
+from tests.support.runner import RecordingSkill, converse, json_turns, run, says
 
 # --- sessions, as Alexa keeps them ----------------------------------------------------------
-
-
-class Recorder:
-    """The skill in-process, remembering every request and response."""
-
-    def __init__(self, coach: StepCoach) -> None:
-        self.coach = coach
-        self.sent: list[dict[str, Any]] = []
-        self.answers: list[dict[str, Any]] = []
-
-    def send(self, envelope: dict[str, Any]) -> dict[str, Any]:
-        self.sent.append(json.loads(json.dumps(envelope)))
-        answer = self.coach.handle(envelope)
-        self.answers.append(answer)
-        return answer
-
-    def close(self) -> None:
-        pass
-
-
-def converse(coach: StepCoach, *utterances: str) -> tuple[Recorder, list[dict[str, Any]]]:
-    recorder = Recorder(coach)
-    out = io.StringIO()
-    console = Console(json_lines=True, echo_user=True, out=out, err=io.StringIO())
-    session = LocalSession(LocalNLU.for_locale("en-US"))
-    conversation = Conversation(session, recorder, None, console)
-    for utterance in utterances:
-        if not conversation.say(utterance):
-            break
-    return recorder, json_turns(out.getvalue())
 
 
 def test_envelopes_look_like_alexas(coach) -> None:
@@ -164,66 +129,13 @@ def test_invoking_again_mid_session_ends_the_old_session_first(coach) -> None:
     assert relaunch["request"]["type"] == "LaunchRequest" and relaunch["session"]["new"] is True
 
 
-def test_silence_plays_the_reprompt_then_ends_the_session(coach) -> None:
-    recorder, turns = converse(coach, "open step coach", "", "")
-    assert turns[1]["request_type"] is None
-    assert turns[1]["speech"] == recorder.answers[0]["response"]["reprompt"]["outputSpeech"]["ssml"]
-    assert turns[2]["request_type"] == "SessionEndedRequest"
-    assert recorder.sent[-1]["request"]["reason"] == "EXCEEDED_MAX_REPROMPTS"
-
-
-def test_quit_is_not_sent_to_the_skill(coach) -> None:
-    recorder, turns = converse(coach, "open step coach", "quit", "next")
-    assert [envelope["request"]["type"] for envelope in recorder.sent] == [
-        "LaunchRequest",
-        "SessionEndedRequest",
-    ]
-    assert turns[-1]["utterance"] == "quit"
-
-
 def test_skill_id_from_the_environment(coach, monkeypatch, capsys) -> None:
     monkeypatch.setenv(settings.SKILL_ID, " amzn1.ask.skill.mine , amzn1.ask.skill.other")
-    recorder = Recorder(coach)
-    monkeypatch.setattr("skill.local.cli.InProcessSkill", lambda: recorder)
+    recorder = RecordingSkill(coach)
+    monkeypatch.setattr("skill.local.runner.cli.InProcessSkill", lambda: recorder)
     assert main(["--mute", "--say", "open step coach"]) == 0
     capsys.readouterr()
     assert recorder.sent[0]["session"]["application"]["applicationId"] == "amzn1.ask.skill.mine"
-
-
-# --- the conversation: what it does when the voice fails ------------------------------
-
-
-class BrokenSpeaker:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def speak(self, ssml: str) -> None:
-        self.calls += 1
-        raise RuntimeError("speech engine changed format")
-
-
-def test_a_failing_speech_engine_leaves_the_coach_talking_in_text(coach) -> None:
-    speaker, err = BrokenSpeaker(), io.StringIO()
-    console = Console(json_lines=False, echo_user=True, out=io.StringIO(), err=err)
-    session = LocalSession(LocalNLU.for_locale("en-US"))
-    conversation = Conversation(session, Recorder(coach), speaker, console)
-    for utterance in ("open step coach", "start planks", "next"):
-        assert conversation.say(utterance)
-    assert speaker.calls == 1
-    assert err.getvalue().count("Speech failed") == 1
-    assert console.out.getvalue().count("coach> ") == 3
-
-
-def test_an_answer_taken_in_unplayed_counts_as_heard_to_its_end(capsys) -> None:
-    """A muted or scripted run stamps each request as though the last answer had been heard
-    through, as a person listening to an Echo would: a question after the counted bridges
-    finds the set done, and "resume" does not count 24 bridges again."""
-    argv = ["--mute", "--json", "--new-user"]
-    argv += says("protect my knees", "next", "next", "how many reps is that", "resume")
-    status, out, _ = run(capsys, *argv)
-    assert status == 0
-    resumed = json_turns(out)[-1]["speech"]
-    assert "you've done its set" in resumed and "Set 1 of 2" not in resumed
 
 
 def test_the_session_clock_runs_ahead_by_what_was_listened_to() -> None:

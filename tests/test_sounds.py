@@ -16,9 +16,9 @@ from skill.alexa.ssml_rules import MAX_AUDIO_TAGS, validate_alexa_ssml
 from skill.coach import pacing
 from skill.coach.catalog import default_catalog
 from skill.coach.step_coach import StepCoach
-from skill.local import earcons
-from skill.local.cli import main
-from skill.local.espeak import list_voices
+from skill.local.runner.cli import main
+from skill.local.voice import earcons
+from skill.local.voice.espeak import list_voices
 from skill.storage.sqlite import SQLitePersistenceAdapter
 from tests.support import alexa
 
@@ -148,7 +148,7 @@ def test_a_wav_of_a_paced_set_has_each_earcon_where_the_ssml_plays_it(
 
 
 def test_the_transcript_shows_each_sound_as_a_note() -> None:
-    from skill.local.console import console_text
+    from skill.local.runner.console import console_text
 
     chime = earcon_urls()["set_start"]
     ssml = f'<speak><s>Set 1 of 2.</s><audio src="{chime}"/><s>Go.</s><break time="3s"/>1</speak>'

@@ -1,4 +1,7 @@
-"""The local speaker, against the real espeak-ng engine (CI installs espeak-ng).
+"""The local speaker, against the real espeak-ng engine (CI installs espeak-ng): SSML to
+one turn of sound, its pauses and earcons, the voice and rate, streaming, and how it
+degrades without an engine. The engine itself is tests/test_espeak.py; the output,
+tests/test_playback.py.
 
 Tests that need the engine are skipped, with the reason shown by ``-ra``, on a machine
 without libespeak-ng; the degraded paths are tested everywhere by faking the engine.
@@ -7,8 +10,6 @@ without libespeak-ng; the degraded paths are tested everywhere by faking the eng
 from __future__ import annotations
 
 import io
-import os
-import sys
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,20 +17,16 @@ from pathlib import Path
 import pytest
 import pyttsx3
 
-from skill.local import espeak
-from skill.local.espeak import VoiceInfo, list_voices, voice_for_locale
-from skill.local.speaker import NO_ENGINE_NOTICE, Speaker, SpeechAudio
-from tests.support.audio import FakeOutput
-
-HAS_ENGINE = bool(list_voices())
-needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="espeak-ng is not installed")
-
-STEP = "<speak>Step one. Start in a high plank, hands under your shoulders.</speak>"
-
-
-def wav_duration(path: Path) -> float:
-    with wave.open(str(path), "rb") as reader:
-        return reader.getnframes() / reader.getframerate()
+from skill.local.voice import espeak
+from skill.local.voice.speaker import NO_ENGINE_NOTICE, Speaker, SpeechAudio
+from tests.support.audio import (
+    HAS_ENGINE,
+    STEP,
+    FakeOutput,
+    HandClock,
+    needs_engine,
+    wav_duration,
+)
 
 
 def wav_frames(path: Path) -> int:
@@ -42,19 +39,6 @@ def quiet_speaker(tmp_path: Path) -> Iterator[Speaker]:
     """A speaker that renders and never plays: the tests must not make noise."""
     with Speaker(mute=True, wav_path=tmp_path / "run.wav", notices=io.StringIO()) as speaker:
         yield speaker
-
-
-@pytest.fixture
-def no_engine(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """pyttsx3.init fails as it does without libespeak-ng; records each attempt."""
-    attempts: list[str] = []
-
-    def failing_init(*args: object, **kwargs: object) -> None:
-        attempts.append("init")
-        raise RuntimeError("This means you probably do not have eSpeak or eSpeak-ng installed!")
-
-    monkeypatch.setattr(pyttsx3, "init", failing_init)
-    return attempts
 
 
 # --- Rendering with the real engine ---------------------------------------------------
@@ -149,15 +133,6 @@ def test_audio_saved_never_reaches_stdout(
     assert "Audio saved" not in err
 
 
-def test_stdout_is_silenced_at_the_file_descriptor_level(capfd: pytest.CaptureFixture[str]) -> None:
-    with espeak.stdout_silenced():
-        print("Audio saved to /tmp/x.wav")
-        os.write(1, b"from C\n")
-        print("another thread's JSON line")
-    sys.stdout.write("after\n")
-    assert capfd.readouterr().out == "another thread's JSON line\nafter\n"
-
-
 @needs_engine
 def test_a_faster_rate_is_shorter_and_every_speaker_keeps_its_own(tmp_path: Path) -> None:
     """espeak applies settings asynchronously; a change still queued would be cancelled."""
@@ -201,58 +176,7 @@ def test_an_unknown_voice_falls_back_with_a_notice(tmp_path: Path) -> None:
     assert notices.getvalue() == "Voice 'zz-not-a-voice' not found; using the default voice.\n"
 
 
-# --- Voices ----------------------------------------------------------------------------
-
-
-@needs_engine
-def test_list_voices_reports_the_installed_voices() -> None:
-    voices = {voice.id: voice for voice in list_voices()}
-    assert "en-gb" in voices["gmw/en"].languages
-    assert "en-us" in voices["gmw/en-us"].languages
-
-
-@needs_engine
-@pytest.mark.parametrize(
-    ("locale", "voice"),
-    [("en-GB", "gmw/en"), ("en-US", "gmw/en-us"), ("en_us", "gmw/en-us"), ("de-DE", "gmw/de")],
-)
-def test_voice_for_locale(locale: str, voice: str) -> None:
-    assert voice_for_locale(locale) == voice
-
-
-VOICES = [
-    VoiceInfo("mb/mb-en1", "english-mb-en1", ("en-gb",)),
-    VoiceInfo("gmw/en-029", "English (Caribbean)", ("en-029",)),
-    VoiceInfo("gmw/en", "English (Great Britain)", ("en-gb",)),
-    VoiceInfo("gmw/en-us", "English (America)", ("en-us",)),
-    VoiceInfo("roa/fr", "French (France)", ("fr-fr",)),
-    VoiceInfo("roa/fr-be", "French (Belgium)", ("fr-be",)),
-    VoiceInfo("roa/pt-br", "Portuguese (Brazil)", ("pt-br",)),
-]
-
-
-@pytest.mark.parametrize(
-    ("locale", "voice"),
-    [
-        ("en-GB", "gmw/en"),  # exact language; the MBROLA voice is skipped
-        ("EN-us", "gmw/en-us"),
-        ("en-IN", "gmw/en"),  # espeak has no en-IN: the bare language, through the id
-        ("fr-CA", "roa/fr"),
-        ("pt-PT", "roa/pt-br"),  # only a relative is left
-        ("xx-YY", None),
-        ("", None),
-    ],
-)
-def test_locale_matching_prefers_exact_then_bare_then_related(locale: str, voice: str) -> None:
-    assert espeak.pick_voice_for_locale(VOICES, locale) == voice
-
-
-def test_voices_and_locales_are_empty_without_an_engine(no_engine: list[str]) -> None:
-    assert list_voices() == []
-    assert voice_for_locale("en-GB") is None
-
-
-# --- Degrading without an engine or a sound card ----------------------------------------
+# --- Degrading without an engine -----------------------------------------------------------
 
 
 def test_muted_without_a_wav_never_starts_the_engine(
@@ -277,67 +201,6 @@ def test_without_an_engine_speak_returns_none_and_says_so_once_on_stderr(
     assert out == ""
     assert err == NO_ENGINE_NOTICE + "\n"
     assert not run_path.exists()
-
-
-@needs_engine
-def test_no_audio_device_is_one_line_and_the_wav_is_still_written(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    run_path = tmp_path / "run.wav"
-    output = FakeOutput(missing="no default output device")
-    with Speaker(wav_path=run_path, open_output=output) as speaker:
-        first = speaker.speak(STEP)
-        second = speaker.speak(STEP)
-    assert first is not None and second is not None
-    assert not first.played and not second.played
-    out, err = capfd.readouterr()
-    assert out == ""
-    assert err == "No audio device: no default output device; continuing without sound.\n"
-    assert wav_duration(run_path) == pytest.approx(first.duration_s + second.duration_s)
-
-
-@needs_engine
-def test_a_failing_device_is_noticed_once_and_not_retried(tmp_path: Path) -> None:
-    output = FakeOutput(fail_after=0)
-    notices = io.StringIO()
-    run_path = tmp_path / "run.wav"
-    with Speaker(wav_path=run_path, notices=notices, open_output=output) as speaker:
-        assert speaker.speak(STEP) is not None
-        assert speaker.speak(STEP) is not None
-    assert len(output.opened) == 1
-    assert notices.getvalue() == (
-        "No audio device: playback failed (the audio device went away); continuing without sound.\n"
-    )
-    assert run_path.exists()
-
-
-@needs_engine
-def test_the_output_gets_the_turns_frames_in_its_format(tmp_path: Path) -> None:
-    output = FakeOutput()
-    with Speaker(open_output=output, notices=io.StringIO()) as speaker:
-        turn = speaker.speak(STEP)
-        assert turn is not None
-        assert turn.played is True
-        with wave.open(str(turn.path), "rb") as reader:
-            frames = reader.readframes(reader.getnframes())
-            rate, width = reader.getframerate(), reader.getsampwidth()
-    (stream,) = output.opened
-    assert bytes(stream.frames) == frames
-    assert (stream.format.frame_rate, stream.format.sample_width) == (rate, width)
-    assert stream.events == ["start", "stop", "close"]  # played to its end, then closed
-
-
-@needs_engine
-def test_muted_with_a_wav_renders_without_playing(tmp_path: Path) -> None:
-    output = FakeOutput()
-    notices = io.StringIO()
-    with Speaker(
-        mute=True, wav_path=tmp_path / "run.wav", notices=notices, open_output=output
-    ) as speaker:
-        turn = speaker.speak(STEP)
-    assert turn is not None and turn.played is False
-    assert output.opened == []
-    assert notices.getvalue() == ""
 
 
 class SilentEngine:
@@ -449,16 +312,7 @@ def test_a_streamed_turn_starts_playing_after_its_first_segment(tmp_path: Path) 
 
 @needs_engine
 def test_a_streamed_turn_without_a_sound_card_plays_on_the_clock(tmp_path: Path) -> None:
-    class Clock:
-        moment = 100.0
-
-        def now(self) -> float:
-            return self.moment
-
-        def sleep(self, seconds: float) -> None:
-            self.moment += seconds
-
-    clock = Clock()
+    clock = HandClock(100.0)
     output = FakeOutput(fail_after=0)
     with RecordingSpeaker(open_output=output) as speaker:
         playback = speaker.stream(PACED, clock)
@@ -468,7 +322,7 @@ def test_a_streamed_turn_without_a_sound_card_plays_on_the_clock(tmp_path: Path)
         # once, the turn still takes its time, and the speaker says why there is no sound.
         while not playback.done():
             clock.sleep(0.05)
-        assert clock.moment - 100.0 == pytest.approx(playback.audio.duration_s, abs=0.06)
+        assert clock.time - 100.0 == pytest.approx(playback.audio.duration_s, abs=0.06)
         notices = speaker._notices.getvalue()  # type: ignore[union-attr]
         typed = speaker.speak(STEP)  # said once per speaker, typed turns included
         assert typed is not None and not typed.played
@@ -501,10 +355,3 @@ def test_a_stopped_stream_does_not_block_the_caller(tmp_path: Path) -> None:
     (stream,) = output.opened
     assert "abort" in stream.events and "stop" not in stream.events
     assert stream.events[-1] == "close"
-
-
-def test_the_pyttsx3_driver_is_the_platforms() -> None:
-    assert espeak.driver_name("win32") == "sapi5"
-    assert espeak.driver_name("darwin") == "nsss"
-    assert espeak.driver_name("linux") == "espeak"
-    assert espeak.driver_name("freebsd14") == "espeak"

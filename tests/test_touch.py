@@ -17,7 +17,7 @@ from skill.alexa.ssml import estimated_speech_ms
 from skill.alexa.ssml_rules import validate_alexa_ssml
 from skill.coach import handlers, pacing, screen
 from skill.coach.catalog import default_catalog
-from skill.local.screen_text import screen_of
+from skill.local.runner.screen_text import screen_of
 from tests.support import alexa
 from tests.support.apl import check_document
 from tests.support.conversations import screen_directives

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from skill import settings
-from skill.local.transports import HttpSkill, RunnerError
+from skill.local.runner.transports import HttpSkill, RunnerError
 from tests.support import servers
 from tests.support.runner import assert_one_line_error, json_turns, run, says
 

@@ -25,7 +25,7 @@ from skill.coach.catalog import Catalog, catalog_for, default_catalog
 from skill.coach.events import ForgetFailed
 from skill.coach.language import content_languages, serving_language
 from skill.coach.speech import SpeechRenderer
-from skill.coach.turn import Clock, LoadTurn, SaveTurn, utc_now
+from skill.coach.turn import LoadTurn, SaveTurn, WallClock, utc_now
 from skill.storage.base import PersistenceAdapter, time_budget
 from skill.storage.factory import create_persistence_adapter
 
@@ -52,7 +52,7 @@ class StepCoach:
         catalog: Catalog | None = None,
         renderer: SpeechRenderer | None = None,
         persistence_adapter: PersistenceAdapter | None = None,
-        clock: Clock | None = None,
+        clock: WallClock | None = None,
     ) -> None:
         # One catalog for every locale where one is given (tests), else each language's own.
         self.fixed_catalog = catalog

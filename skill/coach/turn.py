@@ -30,7 +30,8 @@ from skill.storage.base import PersistenceAdapter, StorageError
 log = logging.getLogger("skill.coach.handlers")
 
 STATE_KEY = "step_coach_turn"
-Clock = Callable[[], datetime]
+# What the coach reads the time from: now, as an aware datetime (tests pass a fixed one).
+WallClock = Callable[[], datetime]
 # A request this close to a counted set's estimated end (seconds) finds the set done:
 # Alexa's timestamps are whole seconds, and the speech starts a second or so after them.
 SET_END_SLACK_S = 2
@@ -62,7 +63,7 @@ class Turn:
         catalog: Catalog,
         renderer: SpeechRenderer,
         store: PersistenceAdapter | None = None,
-        clock: Clock = utc_now,
+        clock: WallClock = utc_now,
     ) -> None:
         self.handler_input = handler_input
         self.catalog = catalog
@@ -261,7 +262,7 @@ class LoadTurn(AbstractRequestInterceptor):
         catalogs: Callable[[str | None], Catalog],
         renderer: SpeechRenderer,
         store: PersistenceAdapter | None = None,
-        clock: Clock = utc_now,
+        clock: WallClock = utc_now,
     ) -> None:
         self.catalogs = catalogs  # the catalog a request's locale is answered from
         self.renderer = renderer

@@ -1,11 +1,41 @@
-"""A fake output stream, as ``ScriptedRoom`` is a fake microphone: what the speaker played."""
+"""The voice's tests' tools: a fake output stream (as ``ScriptedRoom`` is a fake
+microphone: what the speaker played), whether the real engine is here, a step to say."""
 
 from __future__ import annotations
 
 import threading
+import wave
+from pathlib import Path
 
-from skill.local.audio_format import AudioFormat
-from skill.local.playback import NoAudioDevice
+import pytest
+
+from skill.local.voice.audio_format import AudioFormat
+from skill.local.voice.espeak import list_voices
+from skill.local.voice.playback import NoAudioDevice
+
+# Whether espeak-ng can be driven here; the tests that need it say so with needs_engine.
+HAS_ENGINE = bool(list_voices())
+needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="espeak-ng is not installed")
+
+STEP = "<speak>Step one. Start in a high plank, hands under your shoulders.</speak>"
+
+
+class HandClock:
+    """Time that passes only when something waits (an AudioClock for tests)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.time = start
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.time += max(0.0, seconds)
+
+
+def wav_duration(path: Path) -> float:
+    with wave.open(str(path), "rb") as reader:
+        return reader.getnframes() / reader.getframerate()
 
 
 class FakeOutput:

@@ -25,7 +25,7 @@ from typing import Any
 
 from skill.alexa.ssml import estimated_speech_ms
 from skill.alexa.ssml_rules import validate_alexa_ssml
-from skill.local.screen_text import RENDER_DOCUMENT, screen_lines, screen_of
+from skill.local.runner.screen_text import RENDER_DOCUMENT, screen_lines, screen_of
 from tests.support import alexa
 from tests.support.apl import check_document
 

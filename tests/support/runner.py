@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -10,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from skill.local.cli import main
+from skill.coach.step_coach import StepCoach
+from skill.local.runner.cli import main
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import Conversation, Voice
+from skill.local.runner.session import LocalSession
+from skill.local.runner.transports import SkillFailed
+from skill.local.understanding.nlu import LocalNLU
 from tests.support.servers import PROJECT_DIR
 
 
@@ -54,3 +61,54 @@ def json_turns(stdout: str) -> list[dict[str, Any]]:
 
 def says(*utterances: str) -> list[str]:
     return [arg for utterance in utterances for arg in ("--say", utterance)]
+
+
+class RecordingSkill:
+    """The skill in this process, remembering every request and answer; ``fail_on`` names
+    an intent it gives no answer to, as an endpoint that times out."""
+
+    def __init__(self, coach: StepCoach | None = None, fail_on: str | None = None) -> None:
+        self.coach = coach or StepCoach.from_environment()
+        self.fail_on = fail_on
+        self.sent: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
+
+    def send(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
+        self.sent.append(json.loads(json.dumps(envelope)))
+        intent = (envelope["request"].get("intent") or {}).get("name")
+        if self.fail_on is not None and intent == self.fail_on:
+            raise SkillFailed("no answer within 10 s", "ENDPOINT_TIMEOUT")
+        answer = self.coach.handle(envelope)
+        self.answers.append(answer)
+        return answer
+
+    def close(self) -> None:
+        pass
+
+    def ended(self) -> list[dict[str, Any]]:
+        """The SessionEndedRequests it was sent."""
+        return [e["request"] for e in self.sent if e["request"]["type"] == "SessionEndedRequest"]
+
+
+def conversation_with(
+    skill: RecordingSkill,
+    speaker: Voice | None = None,
+    *,
+    json_lines: bool = True,
+    session: LocalSession | None = None,
+) -> Conversation:
+    """A conversation with ``skill`` (en-US unless ``session`` says), its console writing
+    to strings."""
+    console = Console(json_lines=json_lines, echo_user=True, out=io.StringIO(), err=io.StringIO())
+    session = session or LocalSession(LocalNLU.for_locale("en-US"))
+    return Conversation(session, skill, speaker, console)
+
+
+def converse(coach: StepCoach, *utterances: str) -> tuple[RecordingSkill, list[dict[str, Any]]]:
+    """Say ``utterances`` in turn (until one leaves): what the skill got, and the JSON turns."""
+    skill = RecordingSkill(coach)
+    conversation = conversation_with(skill)
+    for utterance in utterances:
+        if not conversation.say(utterance):
+            break
+    return skill, json_turns(conversation.console.out.getvalue())

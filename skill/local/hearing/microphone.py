@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skill.local.audio_clock import SystemAudioClock
+from skill.local.hearing._skill import SystemAudioClock
 from skill.local.hearing.audio import SAMPLE_RATE, AudioError, Converter
 
 if TYPE_CHECKING:
-    from skill.local.audio_clock import AudioClock
+    from skill.local.hearing._skill import AudioClock
 
 # Seconds of audio per block handed to the recognizer.
 BLOCK_SECONDS = 0.1

@@ -3,7 +3,7 @@ slot values by their joined keys, the vocabulary typos are read against, and loo
 that keep reading fast.
 
 Read from the same ``interaction_models/<locale>.json`` the Alexa console gets, plus the
-AMAZON built-in intents' phrasings in that language (:mod:`skill.local.builtin_phrases`),
+AMAZON built-in intents' phrasings in that language (``skill.coach.language``),
 with the language's reading rules (:class:`~skill.local.understanding.utterance.Wording`):
 nothing here names an intent or a language, so intents added to the model are understood
 as they land.

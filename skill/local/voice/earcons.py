@@ -10,7 +10,7 @@ format: 16-bit signed little-endian mono PCM at the sample rate asked for.
 Pure Python (``math`` and ``array``): a second of sound is some tens of thousands of
 samples, cheap enough, and each earcon is synthesized once per sample rate.
 
-``python -m skill.local.earcons DIR`` writes each earcon to ``DIR/<id>.wav`` to listen to.
+``python -m skill.local.voice.earcons DIR`` writes each earcon to ``DIR/<id>.wav`` to listen to.
 """
 
 from __future__ import annotations
@@ -195,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
         print(
-            "usage: python -m skill.local.earcons DIR  (writes DIR/<earcon>.wav)", file=sys.stderr
+            "usage: python -m skill.local.voice.earcons DIR  (writes DIR/<earcon>.wav)",
+            file=sys.stderr,
         )
         return 2
     folder = Path(args[0])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.alexa.ssml import plain_text
-from skill.local.transports import RunnerError
+from skill.local.runner.transports import RunnerError
 
 # ASK dialog's own commands inside a replay's userInput: ".quit" ends the replay.
 QUIT_COMMAND = ".quit"

@@ -14,7 +14,7 @@ Linux with espeak-ng 1.51):
   the Python and the file-descriptor level, while the engine runs.
 * Live ``say()`` audio is played by shelling out to ``aplay``; that fails in containers
   and CI without a sound card, and exists only on Linux. Here playback is PortAudio's
-  (:mod:`skill.local.playback`), whose failure is reported once and then leaves the
+  (:mod:`skill.local.voice.playback`), whose failure is reported once and then leaves the
   coach running silently.
 * ``save_to_file("")`` fails an ``assert``; errors inside the driver (a bad voice name,
   for instance) are swallowed by pyttsx3's command queue. So empty text is never
@@ -50,7 +50,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-logger = logging.getLogger("skill.local.speaker")
+logger = logging.getLogger("skill.local.voice.speaker")
 
 # espeak-ng's speaking-rate range in words per minute; pyttsx3's default is 200.
 MIN_RATE_WPM = 80

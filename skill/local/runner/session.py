@@ -21,8 +21,8 @@ from typing import Any
 from skill.alexa import requests
 from skill.alexa.requests import USER_INITIATED, Identity, new_marker
 from skill.alexa.ssml import plain_text
-from skill.local.runner_words import RunnerWords, runner_words_for
-from skill.local.screen_text import screen_of
+from skill.local.runner.runner_words import RunnerWords, runner_words_for
+from skill.local.runner.screen_text import screen_of
 from skill.local.understanding.choosing import DialogContext
 from skill.local.understanding.nlu import LocalNLU, SlotValue, Understanding
 
@@ -32,6 +32,7 @@ LOCAL_APPLICATION_ID = "amzn1.ask.skill." + str(
     uuid.uuid5(uuid.NAMESPACE_URL, "https://step-coach.local/local-runner")
 )
 
+# The session's time, as the coach's WallClock: now, as an aware datetime.
 WallClock = Callable[[], datetime]
 
 

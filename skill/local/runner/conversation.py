@@ -5,18 +5,22 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from skill.alexa.requests import EXCEEDED_MAX_REPROMPTS, USER_INITIATED
 from skill.alexa.ssml import estimated_speech_ms
-from skill.local.console import Console, Exchange
-from skill.local.dialog_files import SkillIoRecorder
-from skill.local.session import (
+from skill.local.runner.console import Console, Exchange
+from skill.local.runner.dialog_files import SkillIoRecorder
+from skill.local.runner.session import (
     LocalSession,
     Outgoing,
 )
-from skill.local.transports import RunnerError, Skill, SkillFailed
+from skill.local.runner.transports import RunnerError, Skill, SkillFailed
 from skill.local.understanding.choosing import DialogContext, Heard
+
+if TYPE_CHECKING:  # the voice loads only when the runner speaks
+    from skill.local.audio_clock import AudioClock
+    from skill.local.voice.playback import Playback, SpeechAudio
 
 # The SessionEndedRequest reason Alexa sends when the skill gave no usable answer.
 ERROR = "ERROR"
@@ -41,16 +45,22 @@ def utterance_problem(text: str) -> str | None:
 
 
 class Voice(Protocol):
-    """What speaks the coach's answers: the speaker (:mod:`skill.local.speaker`)."""
+    """What speaks the coach's answers: the speaker (:mod:`skill.local.voice.speaker`)."""
 
-    def speak(self, ssml: str) -> Any: ...
+    def speak(self, ssml: str) -> SpeechAudio | None:
+        """Play a turn to its end: its audio (``played``: whether it was heard), or None."""
+        ...
+
+    def stream(self, ssml: str, clock: AudioClock | None = None) -> Playback | None:
+        """Start a turn and return while it plays: barge-in listens in its pauses."""
+        ...
 
 
 class BargeIn(Protocol):
     """What plays an answer while listening for a command in its pauses
-    (:class:`skill.local.listening.Listener`)."""
+    (:class:`skill.local.runner.listening.Listener`)."""
 
-    def speak_listening(self, speaker: Any, ssml: str) -> Heard | None: ...
+    def speak_listening(self, speaker: Voice, ssml: str) -> Heard | None: ...
 
 
 class Conversation:

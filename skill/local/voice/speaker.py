@@ -1,9 +1,9 @@
 """Speaking the skill's SSML responses on a local machine: segments, silences, playback.
 
 Each response is read into text runs and pauses (:mod:`skill.alexa.ssml`); every text run
-is rendered to WAV through the engine (:mod:`skill.local.espeak`), every pause becomes
-silence generated here (:mod:`skill.local.audio_format`), and the joined turn is played
-through PortAudio (:mod:`skill.local.playback`) and, with ``--wav``, appended to one
+is rendered to WAV through the engine (:mod:`skill.local.voice.espeak`), every pause becomes
+silence generated here (:mod:`skill.local.voice.audio_format`), and the joined turn is played
+through PortAudio (:mod:`skill.local.voice.playback`) and, with ``--wav``, appended to one
 recording of the whole run. Every turn is streamed (:meth:`Speaker.stream`): the output
 starts on the first segment's sound and the rest is fed to it as it renders, so the coach
 answers one segment's rendering after the request.
@@ -26,8 +26,8 @@ from typing import Any, Self, TextIO
 
 from skill.alexa.ssml import Segment, parse_segments
 from skill.local.audio_clock import AudioClock, SystemAudioClock
-from skill.local.audio_format import AudioFormat
-from skill.local.espeak import (
+from skill.local.voice.audio_format import AudioFormat
+from skill.local.voice.espeak import (
     DEFAULT_RATE_WPM,
     ENGINE_DEFAULTS,
     ENGINE_LOCK,
@@ -40,7 +40,7 @@ from skill.local.espeak import (
     voices_of,
     wait_until_espeak_idle,
 )
-from skill.local.playback import (
+from skill.local.voice.playback import (
     NoAudioDevice,
     OpenOutput,
     Playback,
@@ -270,7 +270,7 @@ class Speaker:
         on_frames: Callable[[bytes], None] | None = None,
     ) -> bytes | None:
         """The turn's audio: each text segment rendered, each pause generated as silence,
-        each earcon synthesized (:mod:`skill.local.earcons`), as long as Alexa's sound.
+        each earcon synthesized (:mod:`skill.local.voice.earcons`), as long as Alexa's sound.
 
         None when the engine has never produced a file to learn the audio format from.
         """

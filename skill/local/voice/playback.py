@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from skill.local.audio_clock import AudioClock
-from skill.local.audio_format import AudioFormat
+from skill.local.voice.audio_format import AudioFormat
 
 # Seconds a stopped turn waits for its feed thread to give up.
 STOP_TIMEOUT_S = 2.0

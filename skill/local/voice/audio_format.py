@@ -5,7 +5,7 @@ from __future__ import annotations
 import wave
 from dataclasses import dataclass
 
-from skill.local import earcons
+from skill.local.voice import earcons
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from typing import Any, TextIO
 
 from skill.alexa.ssml import parse_segments, plain_text, tidy_spacing
 from skill.coach.locales import DEFAULT_LANGUAGE
-from skill.local.runner_words import RunnerWords, runner_words
-from skill.local.screen_text import screen_lines, screen_of
-from skill.local.session import (
+from skill.local.runner.runner_words import RunnerWords, runner_words
+from skill.local.runner.screen_text import screen_lines, screen_of
+from skill.local.runner.session import (
     Outgoing,
     ends_session,
 )

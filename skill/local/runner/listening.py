@@ -23,13 +23,12 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from skill.local.audio_clock import AudioClock, SystemAudioClock
-from skill.local.console import Console
-from skill.local.conversation import Conversation
 from skill.local.hearing.audio import SAMPLE_RATE
-from skill.local.playback import Playback
-from skill.local.speaker import Speaker
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import Conversation, Voice
 from skill.local.understanding.choosing import SWITCHING_INTENT, DialogContext, Heard
 from skill.local.understanding.speech_input import SpeechInput
+from skill.local.voice.playback import Playback
 
 # Silence after the coach's question before the reprompt, then before the session ends.
 SILENCE_TIMEOUT_S = 8.0
@@ -104,7 +103,7 @@ class Listener:
             if timeout_s is not None and waited >= timeout_s and not self.speech.in_speech:
                 return
 
-    def speak_listening(self, speaker: Speaker, ssml: str) -> Heard | None:
+    def speak_listening(self, speaker: Voice, ssml: str) -> Heard | None:
         """Play an answer, listening in its pauses; a command heard there stops it."""
         playback = speaker.stream(ssml, self.clock)
         if playback is None:

@@ -4,7 +4,7 @@ The skill sends a screen as an ``Alexa.Presentation.APL.RenderDocument`` directi
 datasource ``screen`` carries everything the document displays (title, subtitle, text,
 progress, buttons, menu choices, countdowns). The console has no APL renderer, so it
 prints that datasource in the order the documents lay it out; the words are the skill's,
-and the few around them the language's (:mod:`skill.local.runner_words`).
+and the few around them the language's (:mod:`skill.local.runner.runner_words`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from skill.coach.locales import DEFAULT_LANGUAGE
-from skill.local.runner_words import RunnerWords, runner_words
+from skill.local.runner.runner_words import RunnerWords, runner_words
 
 RENDER_DOCUMENT = "Alexa.Presentation.APL.RenderDocument"
 BAR_WIDTH = 20  # characters of the progress bar

@@ -1,13 +1,15 @@
 """The local runner's command line: talk to Step Coach on a PC, and hear it answer.
 
-Each typed utterance goes through the local NLU (:mod:`skill.local.understanding.nlu`) into
-a genuine Alexa request (:mod:`skill.local.session`), to the skill in-process or to a running
-endpoint over HTTP (``--url``, :mod:`skill.local.transports`); the answer is printed
-(:mod:`skill.local.console`) and spoken with its pauses (:mod:`skill.local.speaker`).
-Options other tools rely on: ``--say``, ``--script``, ``--json``, ``--mute``, ``--wav``,
-``--url``, ``--locale``, ``--voice``, ``--rate``, ``--list-voices``, ``--screen`` (the
-requests claim an Echo Show's screen; the console prints it, :mod:`skill.local.screen_text`),
-``--person`` (a recognised voice in the household).
+Each typed utterance goes through the local NLU (:mod:`skill.local.understanding.nlu`)
+into a genuine Alexa request (:mod:`skill.local.runner.session`), to the skill
+in-process or to a running endpoint over HTTP (``--url``,
+:mod:`skill.local.runner.transports`); the answer is printed
+(:mod:`skill.local.runner.console`) and spoken with its pauses
+(:mod:`skill.local.voice.speaker`). Options other tools rely on: ``--say``, ``--script``,
+``--json``, ``--mute``, ``--wav``, ``--url``, ``--locale``, ``--voice``, ``--rate``,
+``--list-voices``, ``--screen`` (the requests claim an Echo Show's screen; the console
+prints it, :mod:`skill.local.runner.screen_text`), ``--person`` (a recognised voice in
+the household).
 
 Errors the user can fix (an unreachable ``--url``, a missing script, an unknown locale)
 are one line on stderr, ``local_runner: error: ...``, and a non-zero exit status.
@@ -21,24 +23,31 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from skill import settings
 from skill.alexa.requests import new_marker
 from skill.coach.language import content_languages, language_data
-from skill.local.console import Console
-from skill.local.conversation import MAX_RECORDING_SECONDS, Conversation, utterance_problem
-from skill.local.dialog_files import SkillIoRecorder, read_replay
-from skill.local.runner_words import RunnerWords
-from skill.local.session import (
+from skill.local.runner.console import Console
+from skill.local.runner.conversation import MAX_RECORDING_SECONDS, Conversation, utterance_problem
+from skill.local.runner.dialog_files import SkillIoRecorder, read_replay
+from skill.local.runner.runner_words import RunnerWords
+from skill.local.runner.session import (
     LOCAL_APPLICATION_ID,
     LocalSession,
     local_identity,
     local_person_id,
 )
-from skill.local.transports import HttpSkill, InProcessSkill, RunnerError, Skill, UsageError
+from skill.local.runner.transports import HttpSkill, InProcessSkill, RunnerError, Skill, UsageError
 from skill.local.understanding.nlu import LocalNLU, UnknownLocale
 from skill.settings import DATA_DIR
+
+if TYPE_CHECKING:  # hearing and the voice load only for the options that need them
+    import numpy as np
+
+    from skill.local.hearing.microphone import Microphone
+    from skill.local.understanding.speech_input import SpeechInput
+    from skill.local.voice.speaker import Speaker
 
 PROG = "local_runner"
 # The endpoint a --save-skill-io file names when the skill runs in this process.
@@ -191,7 +200,7 @@ class Recording:
     """A --hear turn: a WAV file's sound, read and resampled before anything runs."""
 
     path: str
-    samples: Any  # 16 kHz mono int16 (numpy)
+    samples: np.ndarray  # 16 kHz mono int16
 
 
 def _scripted_turns(turns: Sequence[tuple[str, str]]) -> list[str | Recording]:
@@ -227,7 +236,7 @@ def _hears(nlu: LocalNLU, console: Console, words: RunnerWords) -> bool:
     return False
 
 
-def _speech_input(nlu: LocalNLU) -> Any:
+def _speech_input(nlu: LocalNLU) -> SpeechInput:
     """The runner's hearing and understanding for this locale; RunnerError when it cannot
     hear this language."""
     from skill.local.hearing.language_model import LanguageModelError
@@ -239,7 +248,7 @@ def _speech_input(nlu: LocalNLU) -> Any:
         raise RunnerError(str(error)) from None
 
 
-def _microphone(console: Console) -> Any:
+def _microphone(console: Console) -> Microphone | None:
     """The default microphone, or None (with one line saying why) to carry on typing."""
     from skill.local.hearing.microphone import Microphone, NoMicrophone
 
@@ -281,7 +290,7 @@ def _remembered_marker() -> str | None:
 
 
 def _list_voices(out: TextIO) -> int:
-    from skill.local.espeak import list_voices
+    from skill.local.voice.espeak import list_voices
 
     voices = list_voices()
     if not voices:
@@ -292,9 +301,9 @@ def _list_voices(out: TextIO) -> int:
     return 0
 
 
-def _speaker(args: argparse.Namespace) -> Any:
-    from skill.local.espeak import voice_for_locale
-    from skill.local.speaker import Speaker
+def _speaker(args: argparse.Namespace) -> Speaker:
+    from skill.local.voice.espeak import voice_for_locale
+    from skill.local.voice.speaker import Speaker
 
     audio_wanted = not args.mute or args.wav
     voice = args.voice or (voice_for_locale(args.locale) if audio_wanted else None)
@@ -328,7 +337,7 @@ def _run_turns(
     hearing = None
     for turn in turns:
         if isinstance(turn, Recording):
-            from skill.local.listening import take_turn
+            from skill.local.runner.listening import take_turn
 
             if hearing is None:
                 hearing = _hears(nlu, console, conversation.session.words)
@@ -358,10 +367,10 @@ def _converse(
         and _hears(nlu, console, conversation.session.words)
         and (microphone := _microphone(console)) is not None
     ):
-        from skill.local.listening import hands_free
+        from skill.local.runner.listening import hands_free
 
         try:
-            from skill.local.listening import Listener
+            from skill.local.runner.listening import Listener
 
             hands_free(conversation, Listener(_speech_input(nlu), microphone), console)
         finally:
