@@ -76,6 +76,7 @@ class ModelIndex:
         self.compounds = Decompounder(wording, known_keys(wording, texts))
         self.values = self._index_values(language.get("types", []))
         self.loose_values = self._index_loose_values(language.get("types", []))
+        self.split_values = self._index_split_values(language.get("types", []))
         self.samples = self._build_samples(language["intents"])
         self.vocabulary = self._build_vocabulary()
         self.known = frozenset(self.vocabulary)
@@ -151,6 +152,24 @@ class ModelIndex:
                     if len(content) >= 2:
                         words = Counter(key for key in keys if key in function)
                         values.setdefault(joined(content), (entry, words))
+            index[slot_type["name"]] = values
+        return index
+
+    def _index_split_values(
+        self, types: Sequence[Mapping[str, Any]]
+    ) -> dict[str, dict[tuple[str, str], tuple]]:
+        """slot type -> (first key, second key) of a two-word value -> (id, canonical name):
+        "speed up", so "speed the count up" names it too."""
+        index: dict[str, dict[tuple[str, str], tuple]] = {}
+        for slot_type in types:
+            values: dict[tuple[str, str], tuple] = {}
+            for value in slot_type.get("values", []):
+                name = value["name"]["value"]
+                entry = (value.get("id") or name, name)
+                for phrase in (name, *value["name"].get("synonyms", [])):
+                    keys = self.keys_of(phrase)
+                    if len(keys) == 2:
+                        values.setdefault((keys[0], keys[1]), entry)
             index[slot_type["name"]] = values
         return index
 

@@ -70,11 +70,15 @@ MAX_SPAN_WORDS = 9
 TYPO_CUTOFF = 0.84
 # Cost of reading a word as a typo of a known one, on top of how different they are.
 TYPO_BASE_COST = 0.15
-# An utterance read below this score is tried as two clauses that say the same thing, each
-# read at least this well, the pair scored as the weaker discounted.
+# An utterance read below this score is tried as two clauses, one read at least this well;
+# the other says the same (the pair scored as their mean, discounted) or is an aside that
+# reads as nothing (the pair scored as the near-exact clause, discounted more).
 CLAUSE_SCORE = 0.8
 CLAUSE_READING_SCORE = 0.9
 CLAUSE_DISCOUNT = 0.9
+ASIDE_DISCOUNT = 0.7
+# Most words a two-word slot value may hold inside it ("speed the count up" for "speed up").
+MAX_SPLIT_GAP = 2
 # Cost of each function word a slot value's words differ in ("die" for "de", an extra "maar").
 LOOSE_WORD_COST = 0.2
 # Unknown words remembered per model, so a long session stays fast without growing forever.
@@ -163,65 +167,98 @@ class LocalNLU:
 
         A run of words whose joined keys are a value's is a span at the cost of its typos;
         one that differs from a value only in function words ("zet die piepjes maar uit"
-        for "zet de piepjes uit") is one at :data:`LOOSE_WORD_COST` per word differing.
+        for "zet de piepjes uit") is one at :data:`LOOSE_WORD_COST` per word differing; a
+        two-word value with a few words inside it, as a separable verb takes its object
+        ("speed the count up" for "speed up"), is one at the cost of the words inside.
+        Two spans of one value joined by a function word ("isolation and compound
+        exercises") are one span too.
         """
         n = len(tokens.keys)
-        function = self.wording.function_keys
         found: dict[str, list[list[Span]]] = {}
-        for slot_type, values in self.index.values.items():
-            loose = self.index.loose_values.get(slot_type, {})
+        for slot_type in self.index.values:
             by_end: list[list[Span]] = [[] for _ in range(n + 1)]
             any_found = False
             for start in range(n):
                 for end in range(start + 1, min(n, start + MAX_SPAN_WORDS) + 1):
-                    keys = tokens.keys[start:end]
-                    cost = sum(tokens.fix_costs[start:end])
-                    entry = values.get(joined(keys))
-                    if entry is None and loose and keys[0] not in function:
-                        entry, cost = self._loose(loose, keys, function, cost)
+                    entry, cost = self._value_at(slot_type, tokens, start, end)
                     if entry is None:
                         continue
                     any_found = True
-                    words = tokens.words[start:end]
-                    by_end[end].append(
-                        Span(
-                            start,
-                            end,
-                            cost=cost,
-                            weight=sum(tokens.weights[start:end]),
-                            value=SlotValue(
-                                name="", value=" ".join(words), slot_type=slot_type,
-                                id=entry[0], resolved=entry[1],
-                            ),
-                        )
-                    )  # fmt: skip
+                    by_end[end].append(_span(tokens, start, end, cost, slot_type, entry))
             if any_found:
+                self._join_same_values(tokens, by_end)
                 found[slot_type] = by_end
         return found
 
+    def _value_at(
+        self, slot_type: str, tokens: Tokens, start: int, end: int
+    ) -> tuple[tuple | None, float]:
+        """The value the words ``start:end`` name, if any, and the cost of reading it so."""
+        function = self.wording.function_keys
+        keys = tokens.keys[start:end]
+        cost = sum(tokens.fix_costs[start:end])
+        entry = self.index.values[slot_type].get(joined(keys))
+        loose = self.index.loose_values.get(slot_type)
+        if entry is None and loose and keys[0] not in function:
+            entry, cost = self._loose(loose, keys, function, cost)
+        split = self.index.split_values.get(slot_type)
+        if entry is None and split and 3 <= len(keys) <= 2 + MAX_SPLIT_GAP:
+            entry = split.get((keys[0], keys[-1]))
+            cost += sum(tokens.weights[start + 1 : end - 1])
+        return entry, cost
+
+    def _join_same_values(self, tokens: Tokens, by_end: list[list[Span]]) -> None:
+        """Add a span for two of one value with a function word between them."""
+        for end in range(len(by_end)):
+            for second in list(by_end[end]):
+                link = second.start - 1
+                if link < 1 or tokens.keys[link] not in self.wording.function_keys:
+                    continue
+                for first in by_end[link]:
+                    if first.value.id == second.value.id:
+                        entry = (first.value.id, first.value.resolved)
+                        cost = first.cost + second.cost
+                        by_end[end].append(
+                            _span(tokens, first.start, end, cost, first.value.slot_type, entry)
+                        )
+
     def _two_clauses(self, tokens: Tokens) -> Understanding | None:
-        """Two clauses that each say the same thing ("das ist zu einfach, mach es schwerer":
-        both ask for harder), read as that one request at the weaker clause's score,
-        discounted; None when no cut gives two near-exact readings of one intent."""
+        """An utterance cut in two clauses, one read near-exactly, read as that request.
+
+        The other clause may say the same thing ("das ist zu einfach, mach es schwerer",
+        "I'm back, carry on from there"): the pair scores the mean of the two, discounted.
+        Or it may be an aside the model knows nothing of ("hang on, I need some water"):
+        the pair scores the near-exact clause's score, discounted more. None when no cut
+        gives a near-exact clause with such a partner, or the clauses name the same slot.
+        """
         best: Understanding | None = None
-        for cut in range(2, len(tokens.keys) - 1):
-            first = self._best_reading(_part(tokens, 0, cut))
-            second = self._best_reading(_part(tokens, cut, len(tokens.keys)))
-            score = min(first.score, second.score)
-            if (
-                first.intent != second.intent
-                or first.intent == FALLBACK_INTENT
-                or score < CLAUSE_READING_SCORE
-                or first.slots.keys() & second.slots.keys()
-            ):
+        n = len(tokens.keys)
+        for cut in range(1, n):
+            parts = _part(tokens, 0, cut), _part(tokens, cut, n)
+            first, second = (self._best_reading(part) for part in parts)
+            (strong, said), (other, aside) = sorted(
+                zip((first, second), parts, strict=True), key=lambda pair: -pair[0].score
+            )
+            if strong.intent == FALLBACK_INTENT or strong.score < CLAUSE_READING_SCORE:
                 continue
-            score *= CLAUSE_DISCOUNT
+            if other.intent == strong.intent and other.score >= ACCEPT_SCORE:
+                if first.slots.keys() & second.slots.keys():
+                    continue
+                score = CLAUSE_DISCOUNT * (strong.score + other.score) / 2
+                slots, sample = {**first.slots, **second.slots}, f"{first.sample} + {second.sample}"
+            elif other.score < ACCEPT_SCORE and self._is_aside(said, aside):
+                score = ASIDE_DISCOUNT * strong.score
+                slots, sample = dict(strong.slots), f"{strong.sample} + an aside"
+            else:
+                continue
             if best is None or score > best.score:
-                slots = {**first.slots, **second.slots}
-                best = Understanding(
-                    first.intent, slots, score, f"{first.sample} + {second.sample}"
-                )
+                best = Understanding(strong.intent, slots, score, sample)
         return best
+
+    def _is_aside(self, said: Tokens, aside: Tokens) -> bool:
+        """An aside to a clause said in two words or more: it names no slot value (one
+        word, "again", or an aside holding a knee, says too little to be set aside)."""
+        return len(said.keys) >= 2 and not self._spans(aside)
 
     @staticmethod
     def _loose(
@@ -251,7 +288,7 @@ class LocalNLU:
         if not tokens.keys:
             return Understanding(FALLBACK_INTENT, score=0.0)
         best = self._best_reading(tokens)
-        if best.score < CLAUSE_SCORE and len(tokens.keys) >= 4:
+        if best.score < CLAUSE_SCORE and len(tokens.keys) >= 3:
             both = self._two_clauses(tokens)
             if both is not None and both.score > best.score:
                 best = both
@@ -427,6 +464,14 @@ def _part(tokens: Tokens, start: int, end: int) -> Tokens:
         weights=tokens.weights[start:end],
         fix_costs=tokens.fix_costs[start:end],
     )
+
+
+def _span(tokens: Tokens, start: int, end: int, cost: float, slot_type: str, entry: tuple) -> Span:
+    value = SlotValue(
+        name="", value=" ".join(tokens.words[start:end]), slot_type=slot_type,
+        id=entry[0], resolved=entry[1],
+    )  # fmt: skip
+    return Span(start, end, cost=cost, weight=sum(tokens.weights[start:end]), value=value)
 
 
 def _named(value: SlotValue, name: str) -> SlotValue:
