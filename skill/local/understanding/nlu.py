@@ -14,8 +14,9 @@ How an utterance is read:
    know but that nearly spells one it does (a typo: "russain") is read as that word, at a
    cost.
 2. **Find slot values.** Every run of words whose joined keys equal a slot value or
-   synonym of a slot type (so "pushups", "push ups" and "push-ups" all meet) is a
-   candidate span, resolving to that value's id (``ER_SUCCESS_MATCH``).
+   synonym of a slot type (so "pushups", "push ups" and "push-ups" all meet), or vary one
+   as people do (:mod:`skill.local.understanding.values`), is a candidate span,
+   resolving to that value's id (``ER_SUCCESS_MATCH``).
 3. **Align with the samples.** Each sample is aligned word by word with the utterance
    (a weighted edit distance: missing or extra words cost their weight, function words
    such as "the", "to", "what" cost less than content words; a ``{slot}`` consumes one of
@@ -27,7 +28,9 @@ How an utterance is read:
    the rest of the utterance is exactly that carrier and the unknown words are not the
    skill's own command words; bare question words ("what's {topic}") never do, so
    "what's the weather" is not mistaken for a question about a topic.
-5. **Fallback.** Below :data:`ACCEPT_SCORE` the answer is ``AMAZON.FallbackIntent``.
+5. **Two clauses.** A weak reading is tried as two clauses, one near-exact and the other
+   saying the same or an aside ("hang on, I need some water").
+6. **Fallback.** Below :data:`ACCEPT_SCORE` the answer is ``AMAZON.FallbackIntent``.
 
 When the previous response elicited a slot (``Dialog.ElicitSlot``), a bare answer fills
 that slot of that intent, unless it is plainly another request ("stop", "help").
@@ -36,7 +39,6 @@ that slot of that intent, unless it is plainly another request ("stop", "help").
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -50,7 +52,6 @@ from skill.local.understanding.alignment import (
     Span,
     Tokens,
     align,
-    joined,
 )
 from skill.local.understanding.invocation import Invocation, parse_invocation
 from skill.local.understanding.meaning import FALLBACK_INTENT, SlotValue, Understanding
@@ -77,10 +78,6 @@ CLAUSE_SCORE = 0.8
 CLAUSE_READING_SCORE = 0.9
 CLAUSE_DISCOUNT = 0.9
 ASIDE_DISCOUNT = 0.7
-# Most words a two-word slot value may hold inside it ("speed the count up" for "speed up").
-MAX_SPLIT_GAP = 2
-# Cost of each function word a slot value's words differ in ("die" for "de", an extra "maar").
-LOOSE_WORD_COST = 0.2
 # Unknown words remembered per model, so a long session stays fast without growing forever.
 TYPO_CACHE_SIZE = 10_000
 
@@ -165,47 +162,28 @@ class LocalNLU:
     def _spans(self, tokens: Tokens) -> dict[str, list[list[Span]]]:
         """slot type -> for each end position, the value spans ending there.
 
-        A run of words whose joined keys are a value's is a span at the cost of its typos;
-        one that differs from a value only in function words ("zet die piepjes maar uit"
-        for "zet de piepjes uit") is one at :data:`LOOSE_WORD_COST` per word differing; a
-        two-word value with a few words inside it, as a separable verb takes its object
-        ("speed the count up" for "speed up"), is one at the cost of the words inside.
-        Two spans of one value joined by a function word ("isolation and compound
+        A run of words that names a value (:mod:`skill.local.understanding.values`) is a
+        span, at the cost of its typos and of how it differs from the value's phrasings;
+        two spans of one value joined by a function word ("isolation and compound
         exercises") are one span too.
         """
         n = len(tokens.keys)
         found: dict[str, list[list[Span]]] = {}
-        for slot_type in self.index.values:
+        for slot_type, values in self.index.values.items():
             by_end: list[list[Span]] = [[] for _ in range(n + 1)]
             any_found = False
             for start in range(n):
                 for end in range(start + 1, min(n, start + MAX_SPAN_WORDS) + 1):
-                    entry, cost = self._value_at(slot_type, tokens, start, end)
+                    entry, cost = values.find(tokens.keys[start:end], tokens.weights[start:end])
                     if entry is None:
                         continue
                     any_found = True
+                    cost += sum(tokens.fix_costs[start:end])
                     by_end[end].append(_span(tokens, start, end, cost, slot_type, entry))
             if any_found:
                 self._join_same_values(tokens, by_end)
                 found[slot_type] = by_end
         return found
-
-    def _value_at(
-        self, slot_type: str, tokens: Tokens, start: int, end: int
-    ) -> tuple[tuple | None, float]:
-        """The value the words ``start:end`` name, if any, and the cost of reading it so."""
-        function = self.wording.function_keys
-        keys = tokens.keys[start:end]
-        cost = sum(tokens.fix_costs[start:end])
-        entry = self.index.values[slot_type].get(joined(keys))
-        loose = self.index.loose_values.get(slot_type)
-        if entry is None and loose and keys[0] not in function:
-            entry, cost = self._loose(loose, keys, function, cost)
-        split = self.index.split_values.get(slot_type)
-        if entry is None and split and 3 <= len(keys) <= 2 + MAX_SPLIT_GAP:
-            entry = split.get((keys[0], keys[-1]))
-            cost += sum(tokens.weights[start + 1 : end - 1])
-        return entry, cost
 
     def _join_same_values(self, tokens: Tokens, by_end: list[list[Span]]) -> None:
         """Add a span for two of one value with a function word between them."""
@@ -256,27 +234,16 @@ class LocalNLU:
         return best
 
     def _is_aside(self, said: Tokens, aside: Tokens) -> bool:
-        """An aside to a clause said in two words or more: it names no slot value (one
-        word, "again", or an aside holding a knee, says too little to be set aside)."""
-        return len(said.keys) >= 2 and not self._spans(aside)
-
-    @staticmethod
-    def _loose(
-        loose: Mapping[str, tuple[tuple, Counter]],
-        keys: Sequence[str],
-        function: frozenset[str],
-        cost: float,
-    ) -> tuple[tuple | None, float]:
-        if keys[-1] in function:
-            return None, cost
-        content = [key for key in keys if key not in function]
-        found = loose.get(joined(content)) if len(content) >= 2 else None
-        if found is None:
-            return None, cost
-        entry, words = found
-        said = Counter(key for key in keys if key in function)
-        differing = sum(((said - words) + (words - said)).values())
-        return entry, cost + LOOSE_WORD_COST * differing
+        """Whether ``aside`` may be set aside beside the request ``said``: the request holds
+        a content word ("wie" of "wie bitte" is no request), the aside names no slot
+        value ("autsch, das Knie zwickt" is about the knee), and beside a one-word request
+        it holds none of the model's words either, as typed ("again" does not set aside
+        "let's start the whole thing"; "Moment" does set aside "es klingelt an der Tür",
+        though "klingelt" might be a typo of "klingt")."""
+        if self._spans(aside) or not set(said.keys) - self.wording.function_keys:
+            return False
+        typed = {key for key, fix in zip(aside.keys, aside.fix_costs, strict=True) if not fix}
+        return len(said.keys) >= 2 or not typed & self.index.command_words
 
     def understand(self, utterance: str, *, elicit: tuple[str, str] | None = None) -> Understanding:
         """The intent and slots Alexa would most likely send for this utterance.
