@@ -19,6 +19,7 @@ from skill.local.understanding.nlu import (
     available_locales,
 )
 from skill.local.understanding.utterance import wording_for
+from skill.local.understanding.values import LOOSE_WORD_COST, RECOMBINED_COST, SlotValues
 from skill.settings import INTERACTION_MODELS_DIR
 
 CASES_FILE = Path(__file__).with_name("nlu_cases.toml")
@@ -217,6 +218,30 @@ def test_normalisation() -> None:
         "press",
         "is",
     ]
+
+
+def test_a_value_is_found_as_people_vary_its_phrasings() -> None:
+    """Function words differ, a separable verb takes its object, one phrasing's first word
+    goes with another's rest; a gap too long, or a one-word rest, names nothing."""
+    values = SlotValues(frozenset({"the", "it", "my"}))
+    off, fast, slow = ("off", "sounds off"), ("fast", "faster"), ("slow", "slower")
+    for entry, phrase in (
+        (off, "stop the beeps"), (off, "kill the sounds"), (fast, "speed up"),
+        (fast, "more quickly"), (slow, "too fast"),
+    ):  # fmt: skip
+        values.add(entry, tuple(phrase.split()))
+
+    def find(said: str) -> tuple:
+        keys = said.split()
+        return values.find(keys, [0.4 if key in values.function else 1.0 for key in keys])
+
+    assert find("stop the beeps") == (off, 0.0)
+    assert find("stop my beeps") == (off, pytest.approx(2 * LOOSE_WORD_COST))
+    assert find("kill the beeps") == (off, RECOMBINED_COST)
+    assert find("speed the count up") == (fast, pytest.approx(1.4))
+    assert find("speed it all the way up") == (None, 0.0)
+    assert find("too quickly") == (None, 0.0)  # never faster: "too" is slower's, rest one word
+    assert find("the beeps") == (None, 0.0)
 
 
 @pytest.mark.parametrize("case", INVOCATIONS, ids=lambda case: case["say"])

@@ -6,6 +6,7 @@
                       confidence, the NLU's Understanding, sure or not)
     nlu.py            LocalNLU: a typed line or a decoded text -> Understanding
     model_index.py    the interaction model indexed for reading (samples, values, words)
+    values.py         SlotValues: the value a run of words names, as people vary it
     invocation.py     "open step coach", "ask step coach to ...": launches and one-shots
     alignment.py      a sample aligned with an utterance (weighted edit distance)
     meaning.py        Understanding, SlotValue: what the session turns into a request

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from skill.local.understanding.alignment import Carrier, Sample, SlotRef, joined
+from skill.local.understanding.alignment import Carrier, Sample, SlotRef
 from skill.local.understanding.compounds import Decompounder, known_keys
 from skill.local.understanding.utterance import Wording
+from skill.local.understanding.values import SlotValues
 from skill.settings import INTERACTION_MODELS_DIR
 
 _SLOT_IN_SAMPLE = re.compile(r"\{(\w+)\}")
@@ -75,7 +75,6 @@ class ModelIndex:
         ]
         self.compounds = Decompounder(wording, known_keys(wording, texts))
         self.values = self._index_values(language.get("types", []))
-        self.loose_values = self._index_loose_values(language.get("types", []))
         self.samples = self._build_samples(language["intents"])
         self.vocabulary = self._build_vocabulary()
         self.known = frozenset(self.vocabulary)
@@ -119,38 +118,16 @@ class ModelIndex:
 
     # --- building -------------------------------------------------------------------------
 
-    def _index_values(self, types: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, tuple]]:
-        """slot type -> joined key of a value or synonym -> (id, canonical name)."""
-        index: dict[str, dict[str, tuple]] = {}
+    def _index_values(self, types: Sequence[Mapping[str, Any]]) -> dict[str, SlotValues]:
+        """slot type -> its values and synonyms, indexed by their words' keys."""
+        index: dict[str, SlotValues] = {}
         for slot_type in types:
-            values: dict[str, tuple] = {}
+            values = SlotValues(self.wording.function_keys)
             for value in slot_type.get("values", []):
                 name = value["name"]["value"]
                 entry = (value.get("id") or name, name)
                 for phrase in (name, *value["name"].get("synonyms", [])):
-                    values.setdefault(joined(self.keys_of(phrase)), entry)
-            index[slot_type["name"]] = values
-        return index
-
-    def _index_loose_values(
-        self, types: Sequence[Mapping[str, Any]]
-    ) -> dict[str, dict[str, tuple[tuple, Counter]]]:
-        """slot type -> joined content keys of a value phrase of two content words or more
-        -> ((id, canonical name), its function words): "zet de piepjes uit" as "zet piep uit",
-        so "zet die piepjes maar uit" names it too."""
-        function = self.wording.function_keys
-        index: dict[str, dict[str, tuple[tuple, Counter]]] = {}
-        for slot_type in types:
-            values: dict[str, tuple[tuple, Counter]] = {}
-            for value in slot_type.get("values", []):
-                name = value["name"]["value"]
-                entry = (value.get("id") or name, name)
-                for phrase in (name, *value["name"].get("synonyms", [])):
-                    keys = self.keys_of(phrase)
-                    content = [key for key in keys if key not in function]
-                    if len(content) >= 2:
-                        words = Counter(key for key in keys if key in function)
-                        values.setdefault(joined(content), (entry, words))
+                    values.add(entry, self.keys_of(phrase))
             index[slot_type["name"]] = values
         return index
 

@@ -14,8 +14,9 @@ How an utterance is read:
    know but that nearly spells one it does (a typo: "russain") is read as that word, at a
    cost.
 2. **Find slot values.** Every run of words whose joined keys equal a slot value or
-   synonym of a slot type (so "pushups", "push ups" and "push-ups" all meet) is a
-   candidate span, resolving to that value's id (``ER_SUCCESS_MATCH``).
+   synonym of a slot type (so "pushups", "push ups" and "push-ups" all meet), or vary one
+   as people do (:mod:`skill.local.understanding.values`), is a candidate span,
+   resolving to that value's id (``ER_SUCCESS_MATCH``).
 3. **Align with the samples.** Each sample is aligned word by word with the utterance
    (a weighted edit distance: missing or extra words cost their weight, function words
    such as "the", "to", "what" cost less than content words; a ``{slot}`` consumes one of
@@ -27,7 +28,9 @@ How an utterance is read:
    the rest of the utterance is exactly that carrier and the unknown words are not the
    skill's own command words; bare question words ("what's {topic}") never do, so
    "what's the weather" is not mistaken for a question about a topic.
-5. **Fallback.** Below :data:`ACCEPT_SCORE` the answer is ``AMAZON.FallbackIntent``.
+5. **Two clauses.** A weak reading is tried as two clauses, one near-exact and the other
+   saying the same or an aside ("hang on, I need some water").
+6. **Fallback.** Below :data:`ACCEPT_SCORE` the answer is ``AMAZON.FallbackIntent``.
 
 When the previous response elicited a slot (``Dialog.ElicitSlot``), a bare answer fills
 that slot of that intent, unless it is plainly another request ("stop", "help").
@@ -36,7 +39,6 @@ that slot of that intent, unless it is plainly another request ("stop", "help").
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -50,7 +52,6 @@ from skill.local.understanding.alignment import (
     Span,
     Tokens,
     align,
-    joined,
 )
 from skill.local.understanding.invocation import Invocation, parse_invocation
 from skill.local.understanding.meaning import FALLBACK_INTENT, SlotValue, Understanding
@@ -70,13 +71,13 @@ MAX_SPAN_WORDS = 9
 TYPO_CUTOFF = 0.84
 # Cost of reading a word as a typo of a known one, on top of how different they are.
 TYPO_BASE_COST = 0.15
-# An utterance read below this score is tried as two clauses that say the same thing, each
-# read at least this well, the pair scored as the weaker discounted.
+# An utterance read below this score is tried as two clauses, one read at least this well;
+# the other says the same (the pair scored as their mean, discounted) or is an aside that
+# reads as nothing (the pair scored as the near-exact clause, discounted more).
 CLAUSE_SCORE = 0.8
 CLAUSE_READING_SCORE = 0.9
 CLAUSE_DISCOUNT = 0.9
-# Cost of each function word a slot value's words differ in ("die" for "de", an extra "maar").
-LOOSE_WORD_COST = 0.2
+ASIDE_DISCOUNT = 0.7
 # Unknown words remembered per model, so a long session stays fast without growing forever.
 TYPO_CACHE_SIZE = 10_000
 
@@ -161,85 +162,88 @@ class LocalNLU:
     def _spans(self, tokens: Tokens) -> dict[str, list[list[Span]]]:
         """slot type -> for each end position, the value spans ending there.
 
-        A run of words whose joined keys are a value's is a span at the cost of its typos;
-        one that differs from a value only in function words ("zet die piepjes maar uit"
-        for "zet de piepjes uit") is one at :data:`LOOSE_WORD_COST` per word differing.
+        A run of words that names a value (:mod:`skill.local.understanding.values`) is a
+        span, at the cost of its typos and of how it differs from the value's phrasings;
+        two spans of one value joined by a function word ("isolation and compound
+        exercises") are one span too.
         """
         n = len(tokens.keys)
-        function = self.wording.function_keys
         found: dict[str, list[list[Span]]] = {}
         for slot_type, values in self.index.values.items():
-            loose = self.index.loose_values.get(slot_type, {})
             by_end: list[list[Span]] = [[] for _ in range(n + 1)]
             any_found = False
             for start in range(n):
                 for end in range(start + 1, min(n, start + MAX_SPAN_WORDS) + 1):
-                    keys = tokens.keys[start:end]
-                    cost = sum(tokens.fix_costs[start:end])
-                    entry = values.get(joined(keys))
-                    if entry is None and loose and keys[0] not in function:
-                        entry, cost = self._loose(loose, keys, function, cost)
+                    entry, cost = values.find(tokens.keys[start:end], tokens.weights[start:end])
                     if entry is None:
                         continue
                     any_found = True
-                    words = tokens.words[start:end]
-                    by_end[end].append(
-                        Span(
-                            start,
-                            end,
-                            cost=cost,
-                            weight=sum(tokens.weights[start:end]),
-                            value=SlotValue(
-                                name="", value=" ".join(words), slot_type=slot_type,
-                                id=entry[0], resolved=entry[1],
-                            ),
-                        )
-                    )  # fmt: skip
+                    cost += sum(tokens.fix_costs[start:end])
+                    by_end[end].append(_span(tokens, start, end, cost, slot_type, entry))
             if any_found:
+                self._join_same_values(tokens, by_end)
                 found[slot_type] = by_end
         return found
 
+    def _join_same_values(self, tokens: Tokens, by_end: list[list[Span]]) -> None:
+        """Add a span for two of one value with a function word between them."""
+        for end in range(len(by_end)):
+            for second in list(by_end[end]):
+                link = second.start - 1
+                if link < 1 or tokens.keys[link] not in self.wording.function_keys:
+                    continue
+                for first in by_end[link]:
+                    if first.value.id == second.value.id:
+                        entry = (first.value.id, first.value.resolved)
+                        cost = first.cost + second.cost
+                        by_end[end].append(
+                            _span(tokens, first.start, end, cost, first.value.slot_type, entry)
+                        )
+
     def _two_clauses(self, tokens: Tokens) -> Understanding | None:
-        """Two clauses that each say the same thing ("das ist zu einfach, mach es schwerer":
-        both ask for harder), read as that one request at the weaker clause's score,
-        discounted; None when no cut gives two near-exact readings of one intent."""
+        """An utterance cut in two clauses, one read near-exactly, read as that request.
+
+        The other clause may say the same thing ("das ist zu einfach, mach es schwerer",
+        "I'm back, carry on from there"): the pair scores the mean of the two, discounted.
+        Or it may be an aside the model knows nothing of ("hang on, I need some water"):
+        the pair scores the near-exact clause's score, discounted more. None when no cut
+        gives a near-exact clause with such a partner, or the clauses name the same slot.
+        """
         best: Understanding | None = None
-        for cut in range(2, len(tokens.keys) - 1):
-            first = self._best_reading(_part(tokens, 0, cut))
-            second = self._best_reading(_part(tokens, cut, len(tokens.keys)))
-            score = min(first.score, second.score)
-            if (
-                first.intent != second.intent
-                or first.intent == FALLBACK_INTENT
-                or score < CLAUSE_READING_SCORE
-                or first.slots.keys() & second.slots.keys()
-            ):
+        n = len(tokens.keys)
+        for cut in range(1, n):
+            parts = _part(tokens, 0, cut), _part(tokens, cut, n)
+            first, second = (self._best_reading(part) for part in parts)
+            (strong, said), (other, aside) = sorted(
+                zip((first, second), parts, strict=True), key=lambda pair: -pair[0].score
+            )
+            if strong.intent == FALLBACK_INTENT or strong.score < CLAUSE_READING_SCORE:
                 continue
-            score *= CLAUSE_DISCOUNT
+            if other.intent == strong.intent and other.score >= ACCEPT_SCORE:
+                if first.slots.keys() & second.slots.keys():
+                    continue
+                score = CLAUSE_DISCOUNT * (strong.score + other.score) / 2
+                slots, sample = {**first.slots, **second.slots}, f"{first.sample} + {second.sample}"
+            elif other.score < ACCEPT_SCORE and self._is_aside(said, aside):
+                score = ASIDE_DISCOUNT * strong.score
+                slots, sample = dict(strong.slots), f"{strong.sample} + an aside"
+            else:
+                continue
             if best is None or score > best.score:
-                slots = {**first.slots, **second.slots}
-                best = Understanding(
-                    first.intent, slots, score, f"{first.sample} + {second.sample}"
-                )
+                best = Understanding(strong.intent, slots, score, sample)
         return best
 
-    @staticmethod
-    def _loose(
-        loose: Mapping[str, tuple[tuple, Counter]],
-        keys: Sequence[str],
-        function: frozenset[str],
-        cost: float,
-    ) -> tuple[tuple | None, float]:
-        if keys[-1] in function:
-            return None, cost
-        content = [key for key in keys if key not in function]
-        found = loose.get(joined(content)) if len(content) >= 2 else None
-        if found is None:
-            return None, cost
-        entry, words = found
-        said = Counter(key for key in keys if key in function)
-        differing = sum(((said - words) + (words - said)).values())
-        return entry, cost + LOOSE_WORD_COST * differing
+    def _is_aside(self, said: Tokens, aside: Tokens) -> bool:
+        """Whether ``aside`` may be set aside beside the request ``said``: the request holds
+        a content word ("wie" of "wie bitte" is no request), the aside names no slot
+        value ("autsch, das Knie zwickt" is about the knee), and beside a one-word request
+        it holds none of the model's words either, as typed ("again" does not set aside
+        "let's start the whole thing"; "Moment" does set aside "es klingelt an der Tür",
+        though "klingelt" might be a typo of "klingt")."""
+        if self._spans(aside) or not set(said.keys) - self.wording.function_keys:
+            return False
+        typed = {key for key, fix in zip(aside.keys, aside.fix_costs, strict=True) if not fix}
+        return len(said.keys) >= 2 or not typed & self.index.command_words
 
     def understand(self, utterance: str, *, elicit: tuple[str, str] | None = None) -> Understanding:
         """The intent and slots Alexa would most likely send for this utterance.
@@ -251,7 +255,7 @@ class LocalNLU:
         if not tokens.keys:
             return Understanding(FALLBACK_INTENT, score=0.0)
         best = self._best_reading(tokens)
-        if best.score < CLAUSE_SCORE and len(tokens.keys) >= 4:
+        if best.score < CLAUSE_SCORE and len(tokens.keys) >= 3:
             both = self._two_clauses(tokens)
             if both is not None and both.score > best.score:
                 best = both
@@ -427,6 +431,14 @@ def _part(tokens: Tokens, start: int, end: int) -> Tokens:
         weights=tokens.weights[start:end],
         fix_costs=tokens.fix_costs[start:end],
     )
+
+
+def _span(tokens: Tokens, start: int, end: int, cost: float, slot_type: str, entry: tuple) -> Span:
+    value = SlotValue(
+        name="", value=" ".join(tokens.words[start:end]), slot_type=slot_type,
+        id=entry[0], resolved=entry[1],
+    )  # fmt: skip
+    return Span(start, end, cost=cost, weight=sum(tokens.weights[start:end]), value=value)
 
 
 def _named(value: SlotValue, name: str) -> SlotValue:
