@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from skill.coach import pacing
-from skill.coach.catalog import default_catalog
+from skill.coach.catalog import catalog_for, default_catalog
 from skill.coach.speech import PACED_VARIANTS, PacedSets, SpeechRenderer
 from skill.settings import SPEECH_TEMPLATES_DIR
 
@@ -117,3 +117,16 @@ def test_a_template_may_use_whatever_jinja_offers(tmp_path) -> None:
     said = renderer.render("goodbye", "en-GB", words=["ONE", "Two", "three"], extra="<b>")
     assert said.speech == "<speak>Hello friend. one, two &lt;b&gt;</speak>"
     assert renderer.render("goodbye", "en-US", words=[]).speech == "<speak>Hello friend.</speak>"
+
+
+@pytest.mark.parametrize("locale", ["en-US", "en-GB", "nl-NL", "de-DE"])
+def test_a_goodbye_praises_the_effort_only_after_a_workout(locale: str) -> None:
+    """ "Great effort today" after launching and stopping would be untrue: without a
+    workout the goodbye is one of the others."""
+    renderer = SpeechRenderer(rng=random.Random(7))
+    praise = {"en": "effort", "nl": "gewerkt", "de": "Leistung"}[locale[:2]]
+    plan = catalog_for(locale[:2]).plan("clamshell")
+    idle = {renderer.render("goodbye", locale, plan=None).speech for _ in range(40)}
+    worked = {renderer.render("goodbye", locale, plan=plan, index=1).speech for _ in range(40)}
+    assert len(idle) == 3 and not any(praise in speech for speech in idle)
+    assert any(praise in speech for speech in worked) and len(worked) == 4
