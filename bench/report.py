@@ -277,7 +277,7 @@ def render(results: Results) -> str:
         lines += [*runner_section(results.runner), ""]
     if results.hearing:
         lines += ["### Speech input (local runner, `--listen` / `--hear`)", ""]
-        lines += [hearing.table(results.hearing), ""]
+        lines += [hearing.table(results.hearing), "", hearing.per_voice(results.hearing), ""]
     if results.coaching:
         lines += ["### Coaching (held-out mid-workout questions and remarks)", ""]
         lines += [coaching.table(results.coaching), ""]

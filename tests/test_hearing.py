@@ -113,7 +113,7 @@ def test_a_neural_voice_is_heard_and_rarely_taken_for_another_command(recognizer
 
 @pytest.mark.parametrize(
     ("noise", "snr", "floor"),
-    [("pink", 12, 0.55), ("babble", 15, 0.45)],
+    [("pink", 12, 0.6), ("babble", 15, 0.45)],
 )
 def test_commands_in_noise_stay_above_the_measured_floor(
     recognizer, nlu, spoken, noises, noise, snr, floor
@@ -125,7 +125,9 @@ def test_commands_in_noise_stay_above_the_measured_floor(
     cases from 16 to 20, 25 of 36 with its strict language model, 20 at 12 dB; on this
     machine's wheels pink 23 and babble 22, 22 and 21 once a consequential command
     that another version heard as a different command is no longer acted on, 20 and 17
-    once words outside the corpus that the NLU reads weakly are a guess, not a command);
+    once words outside the corpus that the NLU reads weakly are a guess, not a command;
+    of the 51 cases since, pink 31 and babble 23, 33 and 24 once a version that explained
+    less of the speech no longer counts against a consequential command);
     the targets are bench/hearing.py's. A miss that is a
     *different* command is worse than hearing nothing, so those are bounded too."""
     right = wrong = 0

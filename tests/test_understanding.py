@@ -12,6 +12,7 @@ import pytest
 from skill.local.hearing.hypotheses import Hypotheses, Reading
 from skill.local.hearing.language_model import corpus
 from skill.local.understanding.choosing import (
+    CONFIRMING_READINGS,
     COVERAGE_THRESHOLD,
     MAX_COMMAND_SECONDS,
     DialogContext,
@@ -86,11 +87,58 @@ def test_a_consequential_command_among_readings_of_nothing_is_acted_on(understan
     assert heard.understood and heard.intent == "AMAZON.CancelIntent" and heard.sure
 
 
+def strict(text: str, coverage: float = 1.0) -> Reading:
+    """The strict model's reading, first: hearing took the room for talkers."""
+    return Reading(text, coverage, (text,), strict=True)
+
+
 def test_a_stop_during_a_paced_set_is_likely(understander):
-    hypotheses = heard_as(plain("what are"), plain("next"), plain("stop"))
+    hypotheses = heard_as(strict("next"), plain("what are"), plain("next"), plain("stop"))
     assert not understander.decide(hypotheses).understood
     heard = understander.decide(hypotheses, DialogContext(paced_set=True))
     assert heard.understood and heard.intent == "AMAZON.StopIntent"
+
+
+def test_a_version_that_explained_less_of_the_speech_does_not_count_against_it(understander):
+    """Among talkers, a version that read part of the room as words ("next" at 0.6) does
+    not outweigh the reading that explained all of it."""
+    less = heard_as(strict("next", 0.5), plain("next", 0.6), plain("cancel"), plain("to"))
+    heard = understander.decide(less)
+    assert heard.understood and heard.intent == "AMAZON.CancelIntent"
+    fully = heard_as(strict("next", 0.5), plain("next"), plain("cancel"), plain("to"))
+    assert not understander.decide(fully).understood
+
+
+def test_a_command_the_strict_model_read_may_have_any_version_dissent(understander):
+    """The tests' babble alone: the strict model read "my legs hurt", two plain versions
+    something like it, one "what should do" at 0.71. Not a pain report; the same readings
+    with the strict model's "to" are."""
+    readings = (plain("i hurt glute"), plain("my legs ugh", 0.94), plain("what should do", 0.71))
+    assert not understander.decide(heard_as(strict("my legs hurt"), *readings)).understood
+    heard = understander.decide(heard_as(strict("hurt", 0.5), *readings))
+    assert heard.understood and heard.intent == "PainIntent"
+
+
+def test_the_same_command_with_fewer_slots_does_not_count_against_it(understander):
+    """ "my shoulder" and "it hurts" are one pain report; "start planks" and "start
+    squats" are not one workout."""
+    pain = heard_as(strict("my shoulder"), plain("it hurts"), plain("my shoulder"), plain("to"))
+    assert understander.decide(pain).understood
+    switch = heard_as(strict("start planks"), plain("start squats"), plain("start planks"))
+    assert not understander.decide(switch, DialogContext(in_workout=True)).understood
+
+
+def test_in_steady_noise_the_suppressed_versions_sentence_is_sure(understander):
+    """No talkers (no strict reading): the raw versions read the noise as words ("i do"),
+    the noise-suppressed one, decoded last, heard the command; among talkers it is not
+    trusted so, and a switch of workouts mid-workout is still asked about."""
+    steady = heard_as(plain("what"), plain("i do"), plain("exit"))
+    assert understander.decide(steady).understood
+    assert understander.decide(steady).intent == "AMAZON.StopIntent"
+    talkers = heard_as(strict("exit"), plain("what"), plain("i do"), plain("exit"))
+    assert not understander.decide(talkers).understood
+    switch = heard_as(plain("start squats"), plain("what are the"), plain("start planks"))
+    assert not understander.decide(switch, DialogContext(in_workout=True)).understood
 
 
 def test_starting_another_workout_mid_workout_needs_agreement(understander):
@@ -141,6 +189,9 @@ def test_the_strict_reading_counts_only_when_a_plain_one_heard_it_too(understand
     regular = Reading("regular", 0.74, ("regular",), strict=True)
     assert understander._confirmed([regular, *unheard], read) == unheard
     assert understander._confirmed([Reading("", 0.0, (), strict=True), *heard], read) == heard
+    far = ("why are to one", *("why are to" for _ in range(CONFIRMING_READINGS)), "one second")
+    guessed = [Reading("why are to one", 1.0, far)]
+    assert understander._confirmed([strict, *guessed], read) == guessed
 
 
 def test_a_version_heard_as_a_sentence_of_the_skill_beats_one_that_is_not(understander):

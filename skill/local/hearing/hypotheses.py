@@ -32,3 +32,8 @@ class Hypotheses:
     end: float = 0.0
     seconds: float = 0.0  # how long the decoded audio is
     capped: bool = False  # the utterance hit the endpointer's longest utterance
+
+    @property
+    def talkers(self) -> bool:
+        """Whether hearing took the room for talkers (it then adds the strict reading, first)."""
+        return bool(self.readings) and self.readings[0].strict
