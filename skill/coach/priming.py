@@ -69,6 +69,7 @@ def _rehearsal(coach: StepCoach, locale: str) -> Iterator[tuple[str, dict[str, A
         yield name, {}
     yield "AboutExerciseIntent", {"exercise": catalog.exercises[workout].name}
     yield "PainIntent", {}
+    yield "AMAZON.FallbackIntent", {}  # neither yes nor no: the question again
     yield "AMAZON.NoIntent", {}  # go on gently
     yield "SkipIntent", {}
     yield "StartWorkoutIntent", {"exercise": catalog.exercises[workout].name}
