@@ -208,7 +208,9 @@ class LocalSession:
             return outgoing
         if not self.is_open:
             self._open()  # a one-shot, as "Alexa, ask step coach to ..." would be
-        understanding = understood or self.nlu.understand(utterance, elicit=self.elicit, question=self.asked)
+        understanding = understood or self.nlu.understand(
+            utterance, elicit=self.elicit, question=self.asked
+        )
         outgoing.append(self._intent_turn(utterance, understanding))
         return outgoing
 

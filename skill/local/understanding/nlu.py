@@ -354,9 +354,11 @@ class LocalNLU:
 
         A question word first ("how do I do {exercise} properly", "waarom doe ik die
         {exercise}") reads a start that is not a near-exact sample ("how do I do a plank"
-        is one) as the best other reading, when there is a fair one. A yes read from words with a negator in them ("I'm not
-        sure", "niet zeker"), not an exact sample, is a no when the words read fairly as one
-        without the yes samples, else nothing (FallbackIntent): being unsure is no yes.
+        is one) as the best other reading, when there is a fair one. A yes or no read from
+        words with a negator in them, not an exact sample, is no yes: a negator before a yes
+        word ("I'm not sure", "niet zeker") is being unsure (FallbackIntent) unless a no
+        reads near-exactly; otherwise it is a no when the words read fairly as one without
+        the yes samples, else nothing.
         """
         keys, wording = tokens.keys, self.wording
         if best.score >= 1.0:
@@ -374,9 +376,9 @@ class LocalNLU:
             if best.intent == NO_INTENT and not self._negates_a_yes(keys):
                 return best
             other = self._best_reading(tokens, exclude=frozenset({YES_INTENT}))
-            if other.intent == NO_INTENT and other.score >= ACCEPT_SCORE:
-                if not self._negates_a_yes(keys) or other.score >= CLAUSE_READING_SCORE:
-                    return other
+            bar = CLAUSE_READING_SCORE if self._negates_a_yes(keys) else ACCEPT_SCORE
+            if other.intent == NO_INTENT and other.score >= bar:
+                return other
             return Understanding(FALLBACK_INTENT, score=best.score, sample=None)
         return best
 
@@ -408,15 +410,13 @@ class LocalNLU:
         if len(tokens.keys) < 2 or best.score >= max(ANSWER_SCORE, CLAUSE_READING_SCORE):
             return best
         rest = self._reading(_part(tokens, 1, len(tokens.keys)))
-        if rest.intent not in (FALLBACK_INTENT, YES_INTENT, NO_INTENT):
-            if rest.score >= CLAUSE_READING_SCORE:
-                return rest
+        answers = (FALLBACK_INTENT, YES_INTENT, NO_INTENT)
+        if rest.intent not in answers and rest.score >= CLAUSE_READING_SCORE:
+            return rest
         word = tokens.words[0]
         return Understanding(intent, {}, ANSWER_SCORE, f"{word} + {rest.sample or 'the rest'}")
 
-    def _best_reading(
-        self, tokens: Tokens, exclude: frozenset[str] = frozenset()
-    ) -> Understanding:
+    def _best_reading(self, tokens: Tokens, exclude: frozenset[str] = frozenset()) -> Understanding:
         exact = self.index.exact.get(tokens.keys)
         if exact is not None and not any(tokens.fix_costs) and exact.intent not in exclude:
             return Understanding(exact.intent, {}, 1.0, exact.text)
