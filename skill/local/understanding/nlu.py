@@ -107,6 +107,9 @@ JOINED_READING_SCORE = 0.65
 START_INTENT = "StartWorkoutIntent"
 YES_INTENT = "AMAZON.YesIntent"
 NO_INTENT = "AMAZON.NoIntent"
+# A question about the exercise a loose start names ("how do you do a clamshell the right
+# way") is taken down to this score.
+QUESTION_FRAME_SCORE = 0.4
 # Score of a yes or no read from its first word after a yes/no question.
 ANSWER_SCORE = 0.8
 # Unknown words remembered per model, so a long session stays fast without growing forever.
@@ -354,11 +357,12 @@ class LocalNLU:
 
         A question word first ("how do I do {exercise} properly", "waarom doe ik die
         {exercise}") reads a start that is not a near-exact sample ("how do I do a plank"
-        is one) as the best other reading, when there is a fair one. A yes or no read from
-        words with a negator in them, not an exact sample, is no yes: a negator before a yes
-        word ("I'm not sure", "niet zeker") is being unsure (FallbackIntent) unless a no
-        reads near-exactly; otherwise it is a no when the words read fairly as one without
-        the yes samples, else nothing.
+        is one) as the best other reading, when there is a fair one or one about the same
+        exercise (but "what about doing {exercise}" suggests a start: the language's
+        ``suggestions``). A yes or no read from words with a negator in them, not an exact
+        sample, is no yes: a negator before a yes word ("I'm not sure", "niet zeker") is
+        being unsure (FallbackIntent) unless a no reads near-exactly; otherwise it is a no
+        when the words read fairly as one without the yes samples, else nothing.
         """
         keys, wording = tokens.keys, self.wording
         if best.score >= 1.0:
@@ -369,8 +373,12 @@ class LocalNLU:
             and keys[0] in wording.question_keys
         ):
             other = self._best_reading(tokens, exclude=frozenset({START_INTENT}))
-            if other.intent != FALLBACK_INTENT and other.score >= ACCEPT_SCORE:
-                return other
+            if not self._suggests(keys):
+                if other.score >= ACCEPT_SCORE:
+                    return other
+                if other.score >= QUESTION_FRAME_SCORE and _same_values(other, best):
+                    # as sure as the start was: the exercise is the same, asked about
+                    return Understanding(other.intent, other.slots, best.score, other.sample)
         negated = any(key in wording.negator_keys for key in keys)
         if negated and best.intent in (YES_INTENT, NO_INTENT):
             if best.intent == NO_INTENT and not self._negates_a_yes(keys):
@@ -381,6 +389,10 @@ class LocalNLU:
                 return other
             return Understanding(FALLBACK_INTENT, score=best.score, sample=None)
         return best
+
+    def _suggests(self, keys: tuple[str, ...]) -> bool:
+        """Whether the words open with a suggestion ("what about", "wie wär's mit")."""
+        return any(keys[: len(phrase)] == phrase for phrase in self.wording.suggestion_keys)
 
     def _negates_a_yes(self, keys: tuple[str, ...]) -> bool:
         """Whether a negator stands right before a word that alone is a yes ("not sure",
@@ -592,6 +604,12 @@ def _span(tokens: Tokens, start: int, end: int, cost: float, slot_type: str, ent
         id=entry[0], resolved=entry[1],
     )  # fmt: skip
     return Span(start, end, cost=cost, weight=sum(tokens.weights[start:end]), value=value)
+
+
+def _same_values(one: Understanding, other: Understanding) -> bool:
+    """Whether two readings name the same slot values (by id), and some."""
+    ids = {slot.id for slot in one.slots.values() if slot.id}
+    return bool(ids) and ids == {slot.id for slot in other.slots.values() if slot.id}
 
 
 def _named(value: SlotValue, name: str) -> SlotValue:

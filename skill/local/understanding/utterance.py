@@ -68,6 +68,7 @@ class Wording:
     negators: frozenset[str] = frozenset()  # turn a yes word round ("not sure", "niet zeker")
     yes_words: frozenset[str] = frozenset()  # open a plain yes ("yes, let's stop")
     no_words: frozenset[str] = frozenset()  # open a plain no ("nee, rustig verder")
+    suggestions: tuple[tuple[str, ...], ...] = ()  # a question word that suggests: "what about"
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
     # The same words as matching keys ("does" is "doe", "what's" is "whats").
     function_keys: frozenset[str] = field(init=False, repr=False)
@@ -79,6 +80,7 @@ class Wording:
     negator_keys: frozenset[str] = field(init=False, repr=False)
     yes_keys: frozenset[str] = field(init=False, repr=False)
     no_keys: frozenset[str] = field(init=False, repr=False)
+    suggestion_keys: frozenset[tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         def keys(words: Iterable[str]) -> frozenset[str]:
@@ -96,6 +98,7 @@ class Wording:
         object.__setattr__(self, "negator_keys", keys(self.negators))
         object.__setattr__(self, "yes_keys", keys(self.yes_words))
         object.__setattr__(self, "no_keys", keys(self.no_words))
+        object.__setattr__(self, "suggestion_keys", phrases(self.suggestions))
 
     @classmethod
     def from_data(cls, table: Mapping[str, Any], stem: Callable[[str], str]) -> Wording:
@@ -123,6 +126,7 @@ class Wording:
             negators=words("negators"),
             yes_words=words("yes_words"),
             no_words=words("no_words"),
+            suggestions=_phrases(table.get("suggestions", ())),
         )
 
     def raw_words(self, text: str) -> list[str]:
