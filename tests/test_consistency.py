@@ -84,6 +84,28 @@ def test_custom_intents_have_twenty_varied_samples(locale: str) -> None:
             assert sample == sample.strip() and "  " not in sample, sample
 
 
+def _folded(sample: str) -> str:
+    """A sample as Alexa compares them: case, punctuation and spacing folded."""
+    kept = "".join(char if char.isalnum() or char in "{}" else " " for char in sample.casefold())
+    return " ".join(kept.split())
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_sample_belongs_to_two_intents(locale: str) -> None:
+    """Alexa flags one utterance in two intents ("I need a rest": tired, or a pause?)."""
+    owners: dict[str, set[str]] = {}
+    for name, intent in model_intents(locale).items():
+        for sample in intent["samples"]:
+            owners.setdefault(_folded(sample), set()).add(name)
+    shared = {sample: sorted(names) for sample, names in owners.items() if len(names) > 1}
+    assert not shared, shared
+
+
+def test_samples_are_compared_as_alexa_folds_them() -> None:
+    assert _folded("I need a Rest.") == _folded("i need a  rest") == "i need a rest"
+    assert _folded("How's {exercise}?") == "how s {exercise}"
+
+
 @pytest.mark.parametrize("language", sorted(content_languages()))
 def test_slot_values_are_the_catalog(language: str) -> None:
     catalog = catalog_for(language)

@@ -33,7 +33,7 @@ words_of, key_of = ENGLISH.words_of, ENGLISH.key_of
 def understand(case: dict[str, Any]):
     nlu = LocalNLU.for_locale(case.get("locale", "en-US"))
     elicit = tuple(case["elicit"]) if "elicit" in case else None
-    return nlu.understand(case["say"], elicit=elicit)
+    return nlu.understand(case["say"], elicit=elicit, question=case.get("question", False))
 
 
 def matches(case: dict[str, Any]) -> bool:
@@ -48,7 +48,8 @@ def matches(case: dict[str, Any]) -> bool:
 
 
 def case_id(case: dict[str, Any]) -> str:
-    return case["say"] + (f" [eliciting {case['elicit'][1]}]" if "elicit" in case else "")
+    asked = " [after a yes/no question]" if case.get("question") else ""
+    return case["say"] + (f" [eliciting {case['elicit'][1]}]" if "elicit" in case else asked)
 
 
 def test_table_is_big_and_varied() -> None:

@@ -122,8 +122,9 @@ def test_a_language_the_code_never_saw_is_read_as_english_is(enciphered_nlu) -> 
     differ = []
     for case in cases:
         elicit = tuple(case["elicit"]) if "elicit" in case else None
-        plain = english.understand(case["say"], elicit=elicit)
-        coded = enciphered_nlu.understand(cipher(case["say"]), elicit=elicit)
+        asked = case.get("question", False)
+        plain = english.understand(case["say"], elicit=elicit, question=asked)
+        coded = enciphered_nlu.understand(cipher(case["say"]), elicit=elicit, question=asked)
         want = (plain.intent, {n: (s.id, cipher(s.value) if s.id is None else None)
                                for n, s in plain.slots.items()})  # fmt: skip
         if _meaning(coded) != want or abs(coded.score - plain.score) > 1e-9:
@@ -262,7 +263,7 @@ def test_every_language_reads_its_case_table(language: str) -> None:
     for case in cases:
         nlu = LocalNLU.for_locale(case.get("locale") or language_data(language)["locales"][0])
         elicit = tuple(case["elicit"]) if "elicit" in case else None
-        result = nlu.understand(case["say"], elicit=elicit)
+        result = nlu.understand(case["say"], elicit=elicit, question=case.get("question", False))
         resolved = {name: slot.id for name, slot in result.slots.items() if slot.id is not None}
         unresolved = {name: slot.value for name, slot in result.slots.items() if slot.id is None}
         want = (case["intent"], case.get("slots", {}), case.get("raw", {}))

@@ -13,7 +13,7 @@ from ask_sdk_model.simple_slot_value import SimpleSlotValue
 from skill import settings
 from skill.alexa.envelope import validate_envelope
 from skill.local.runner.cli import main
-from skill.local.runner.session import LOCAL_APPLICATION_ID, LocalSession
+from skill.local.runner.session import LOCAL_APPLICATION_ID, LocalSession, asks_a_question
 from skill.local.understanding.nlu import LocalNLU
 from tests.support.runner import RecordingSkill, converse, json_turns, run, says
 
@@ -162,3 +162,30 @@ def test_a_menu_choice_is_tapped_by_its_number(capsys) -> None:
     name = sixth.removeprefix("  6. Start ").split(" - ")[0]
     assert tapped["request_type"] == "Alexa.Presentation.APL.UserEvent"
     assert f"Let's do {name}" in tapped["text"]
+
+
+def test_a_yes_or_no_with_more_words_answers_the_pain_question(coach) -> None:
+    """The pain answer ends on "we'll go on gently", not a question mark: its reprompt asks
+    the question, so a typed "no, ..." is the no that goes on gently."""
+    recorder, _ = converse(
+        coach, "open step coach", "start russian push ups", "ouch my wrist",
+        "no, keep at it but slowly please",
+    )  # fmt: skip
+    pain, answer = recorder.sent[2], recorder.sent[3]
+    assert pain["request"]["intent"]["name"] == "PainIntent"
+    assert answer["request"]["intent"]["name"] == "AMAZON.NoIntent"
+    assert "gently" in recorder.answers[3]["response"]["outputSpeech"]["ssml"]
+
+
+def test_a_question_is_asked_by_the_speech_or_the_reprompt() -> None:
+    def body(speech: str, reprompt: str | None = None) -> dict:
+        said = {"outputSpeech": {"type": "SSML", "ssml": f"<speak>{speech}</speak>"}}
+        if reprompt is not None:
+            ssml = f"<speak>{reprompt}</speak>"
+            said["reprompt"] = {"outputSpeech": {"type": "SSML", "ssml": ssml}}
+        return said
+
+    assert asks_a_question(body("Shall we start?"))
+    assert asks_a_question(body("Or say no, and we'll go on gently.", "Shall we stop? Say yes."))
+    assert not asks_a_question(body("Well done.", "Say next when you're ready."))
+    assert not asks_a_question(body("Is it? No. It is done."))

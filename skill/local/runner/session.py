@@ -118,6 +118,15 @@ class Outgoing:
         return self.envelope["session"]["sessionId"]
 
 
+def asks_a_question(body: Mapping[str, Any]) -> bool:
+    """Whether a response asks a question a yes or no may answer: its speech ends on one, or
+    its reprompt asks one ("Shall we stop for today? ... Or say no, and we'll go on gently"
+    ends on a statement; its reprompt "Shall we stop for today? Say yes to stop ..." asks)."""
+    speech = (body.get("outputSpeech") or {}).get("ssml") or ""
+    reprompt = ((body.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml") or ""
+    return plain_text(speech).rstrip().endswith("?") or "?" in plain_text(reprompt)
+
+
 @dataclass
 class LocalSession:
     """One Alexa conversation after another, as a device would hold them.
@@ -137,7 +146,7 @@ class LocalSession:
     attributes: dict[str, Any] = field(default_factory=dict, init=False)
     new: bool = field(default=True, init=False)
     elicit: tuple[str, str] | None = field(default=None, init=False)
-    asked: bool = field(default=False, init=False)  # the last answer ended on a question
+    asked: bool = field(default=False, init=False)  # the last answer asked a question
     _updated_intent: dict[str, Any] | None = field(default=None, init=False, repr=False)
     # How far the conversation's time runs ahead of the clock: answers shown but not played
     # count as heard to their end (see :meth:`listened`).
@@ -199,7 +208,9 @@ class LocalSession:
             return outgoing
         if not self.is_open:
             self._open()  # a one-shot, as "Alexa, ask step coach to ..." would be
-        understanding = understood or self.nlu.understand(utterance, elicit=self.elicit)
+        understanding = understood or self.nlu.understand(
+            utterance, elicit=self.elicit, question=self.asked
+        )
         outgoing.append(self._intent_turn(utterance, understanding))
         return outgoing
 
@@ -234,8 +245,7 @@ class LocalSession:
             self._close()
             return
         self.attributes = dict(response.get("sessionAttributes") or {})
-        speech = (body.get("outputSpeech") or {}).get("ssml") or ""
-        self.asked = plain_text(speech).rstrip().endswith("?")
+        self.asked = asks_a_question(body)
         self.shown = screen_of(response) or self.shown
         self.elicit, self._updated_intent = None, None
         for directive in body.get("directives") or []:

@@ -64,6 +64,11 @@ class Wording:
     trailing_connectors: frozenset[str] = frozenset()  # "start planks with step coach"
     articles: frozenset[str] = frozenset()  # "open the step coach"
     compound_links: tuple[str, ...] | None = None  # None: the language writes no compounds
+    question_words: frozenset[str] = frozenset()  # open a question ("how", "waarom", "wofür")
+    negators: frozenset[str] = frozenset()  # turn a yes word round ("not sure", "niet zeker")
+    yes_words: frozenset[str] = frozenset()  # open a plain yes ("yes, let's stop")
+    no_words: frozenset[str] = frozenset()  # open a plain no ("nee, rustig verder")
+    suggestions: tuple[tuple[str, ...], ...] = ()  # a question word that suggests: "what about"
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
     # The same words as matching keys ("does" is "doe", "what's" is "whats").
     function_keys: frozenset[str] = field(init=False, repr=False)
@@ -71,6 +76,11 @@ class Wording:
     launch_keys: frozenset[tuple[str, ...]] = field(init=False, repr=False)
     one_shot_keys: frozenset[tuple[str, ...]] = field(init=False, repr=False)
     trailing_connector_keys: frozenset[str] = field(init=False, repr=False)
+    question_keys: frozenset[str] = field(init=False, repr=False)
+    negator_keys: frozenset[str] = field(init=False, repr=False)
+    yes_keys: frozenset[str] = field(init=False, repr=False)
+    no_keys: frozenset[str] = field(init=False, repr=False)
+    suggestion_keys: frozenset[tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         def keys(words: Iterable[str]) -> frozenset[str]:
@@ -84,6 +94,11 @@ class Wording:
         object.__setattr__(self, "launch_keys", phrases(self.launch_verbs))
         object.__setattr__(self, "one_shot_keys", phrases(self.one_shot_verbs))
         object.__setattr__(self, "trailing_connector_keys", keys(self.trailing_connectors))
+        object.__setattr__(self, "question_keys", keys(self.question_words))
+        object.__setattr__(self, "negator_keys", keys(self.negators))
+        object.__setattr__(self, "yes_keys", keys(self.yes_words))
+        object.__setattr__(self, "no_keys", keys(self.no_words))
+        object.__setattr__(self, "suggestion_keys", phrases(self.suggestions))
 
     @classmethod
     def from_data(cls, table: Mapping[str, Any], stem: Callable[[str], str]) -> Wording:
@@ -107,6 +122,11 @@ class Wording:
             trailing_connectors=words("trailing_connectors"),
             articles=words("articles"),
             compound_links=tuple(links) if links is not None else None,
+            question_words=words("question_words"),
+            negators=words("negators"),
+            yes_words=words("yes_words"),
+            no_words=words("no_words"),
+            suggestions=_phrases(table.get("suggestions", ())),
         )
 
     def raw_words(self, text: str) -> list[str]:
