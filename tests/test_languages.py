@@ -93,6 +93,27 @@ def test_an_unclear_answer_to_the_pain_question_asks_it_again_in_every_language(
     assert stopped["response"]["shouldEndSession"] is True, locale
 
 
+@pytest.mark.parametrize("locale", sorted({language_of(code): code for code in LOCALES}.values()))
+def test_an_unclear_answer_to_an_offer_asks_it_again_in_every_language(locale: str) -> None:
+    """ "Shall we start the knee routine?" answered with words that say neither: the offer
+    again, named in the language, and the "yes" after it starts the routine."""
+    coach = StepCoach()
+    catalog = catalog_for(language_of(locale))
+    launch = coach.handle(alexa.envelope(locale=locale))
+    attributes = launch.get("sessionAttributes") or {}
+    unclear = coach.handle(
+        alexa.envelope(intent="AMAZON.FallbackIntent", attributes=attributes, locale=locale)
+    )
+    attributes = unclear.get("sessionAttributes") or {}
+    started = coach.handle(
+        alexa.envelope(intent="AMAZON.YesIntent", attributes=attributes, locale=locale)
+    )
+    routine = catalog.routines[catalog.knee_routine]
+    assert routine.name in alexa.plain(alexa.speech_of(unclear)), locale
+    assert validate_alexa_ssml(alexa.speech_of(unclear)) == []
+    assert routine.intro in alexa.plain(alexa.speech_of(started)), locale
+
+
 # One locale of each language (a locale folder of its own besides), all paces of the others.
 SWEPT = sorted({language_of(code): code for code in reversed(list(LOCALES))}.values())
 

@@ -219,8 +219,17 @@ def on_stop(turn: Turn) -> Response:
 def on_fallback(turn: Turn) -> Response:
     plan = turn.plan
     in_workout = plan is not None and not turn.state.finished
+    # Outside a workout, with a question on offer ("Shall we start the knee routine?",
+    # "Continue?"), words that answer neither get that question again; the offer stands.
+    offer = None if in_workout else turn.state.offer
     return turn.reply(
-        "fallback", turn.state, in_workout=in_workout, plan=plan, catalog=turn.catalog
+        "fallback",
+        turn.state,
+        in_workout=in_workout,
+        plan=plan,
+        catalog=turn.catalog,
+        offer_name=turn.catalog.workout_name(offer.workout) if offer else None,
+        resume=bool(offer and offer.step),
     )
 
 
