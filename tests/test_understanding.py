@@ -69,6 +69,16 @@ def test_an_elicited_slot_is_read_with_the_context(understander) -> None:
     assert heard.understanding.slots["exercise"].id == "forearm_plank"
 
 
+def test_an_answer_led_by_no_after_a_question_is_that_answer(understander) -> None:
+    """Hands-free as typed: after "Shall we stop for today?" a decoded "no, keep going
+    gently" is the no; without the question it is not read as one."""
+    said = heard_as(plain("no keep going gently please"))
+    asked = understander.decide(said, DialogContext(question=True, in_workout=True))
+    assert asked.intent == "AMAZON.NoIntent"
+    unasked = understander.decide(said, DialogContext(in_workout=True))
+    assert unasked.intent != "AMAZON.NoIntent"
+
+
 # --- fewer wrong actions ----------------------------------------------------------------
 
 

@@ -117,8 +117,10 @@ class Understander:
         self.threshold = threshold
         self._read = functools.lru_cache(maxsize=2048)(self._read_uncached)
 
-    def _read_uncached(self, text: str, elicit: tuple[str, str] | None) -> Understanding:
-        return self.nlu.understand(text, elicit=elicit)
+    def _read_uncached(
+        self, text: str, elicit: tuple[str, str] | None, question: bool = False
+    ) -> Understanding:
+        return self.nlu.understand(text, elicit=elicit, question=question)
 
     def decide(self, hypotheses: Hypotheses, context: DialogContext | None = None) -> Heard:
         """The one meaning of an utterance, or a Heard with empty text when there is none."""
@@ -127,10 +129,10 @@ class Understander:
         readings = list(hypotheses.readings)
         if not readings:
             return Heard("", 0.0, **timing)
-        elicit = context.elicit
+        elicit, question = context.elicit, context.question
 
         def read(text: str) -> Understanding:
-            return self._read(text, elicit)
+            return self._read(text, elicit, question)
 
         if readings[0].strict:
             readings = self._confirmed(readings, read)
