@@ -5,6 +5,8 @@
     choosing.py       Understander: hearing's hypotheses + DialogContext -> Heard (text,
                       confidence, the NLU's Understanding, sure or not)
     nlu.py            LocalNLU: a typed line or a decoded text -> Understanding
+    clauses.py        how people talk around a request: two clauses, a question frame,
+                      a negated yes, an answer led by yes or no
     model_index.py    the interaction model indexed for reading (samples, values, words)
     values.py         SlotValues: the value a run of words names, as people vary it
     invocation.py     "open step coach", "ask step coach to ...": launches and one-shots
@@ -14,6 +16,7 @@
     utterance.py      words and their matching keys, by the language's rules (Wording)
 
 Nothing here names the skill's intents except the few commands that need a sure
-understanding (choosing.py); everything else reads the interaction model, so intents
-added to it are understood as they land.
+understanding (choosing.py) and the frames around a request (clauses.py: a start is not
+a question, yes and no, pain is never set aside); everything else reads the interaction
+model, so intents added to it are understood as they land.
 """
