@@ -178,16 +178,14 @@ def _asked_about_pain(handler_input: HandlerInput) -> bool:
     return turn_of(handler_input).question == "pain"
 
 
-def _carries_on(handler_input: HandlerInput) -> bool:
-    return is_intent_name("AMAZON.ResumeIntent")(handler_input) or is_intent_name(
-        "AMAZON.NextIntent"
-    )(handler_input)
+def _intent_in(*names: str) -> Callable[[HandlerInput], bool]:
+    """A predicate: the request is any of these intents."""
+    return lambda handler_input: any(is_intent_name(name)(handler_input) for name in names)
 
 
-def _unsure(handler_input: HandlerInput) -> bool:
-    return is_intent_name("AMAZON.FallbackIntent")(handler_input) or is_intent_name(
-        "AMAZON.HelpIntent"
-    )(handler_input)
+_carries_on = _intent_in("AMAZON.ResumeIntent", "AMAZON.NextIntent")
+_unsure = _intent_in("AMAZON.FallbackIntent", "AMAZON.HelpIntent")
+_slotted = _intent_in("StartWorkoutIntent", "ExplainIntent")
 
 
 def _slot_words(handler_input: HandlerInput) -> set[str]:
@@ -202,10 +200,7 @@ def _slot_words(handler_input: HandlerInput) -> set[str]:
 
 
 def _pain_in_a_slot(handler_input: HandlerInput) -> bool:
-    is_slotted = is_intent_name("StartWorkoutIntent")(handler_input) or is_intent_name(
-        "ExplainIntent"
-    )(handler_input)
-    return is_slotted and bool(_slot_words(handler_input) & PAIN_WORDS)
+    return _slotted(handler_input) and bool(_slot_words(handler_input) & PAIN_WORDS)
 
 
 # (predicate, decision): registered before the handlers they pre-empt.
