@@ -19,6 +19,7 @@ reads through the NLU's own best reading and slot spans.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from skill.local.understanding.alignment import Span, Tokens
 from skill.local.understanding.meaning import FALLBACK_INTENT, Understanding
@@ -72,11 +73,13 @@ class ClauseReading:
     index: ModelIndex
     intent_slots: Mapping[str, Mapping[str, str]]
 
-    def _best_reading(self, tokens: Tokens, exclude: frozenset[str] = frozenset()) -> Understanding:
-        raise NotImplementedError  # the NLU's reading against every sample
+    if TYPE_CHECKING:  # LocalNLU's own readings, which these build on
 
-    def _spans(self, tokens: Tokens) -> dict[str, list[list[Span]]]:
-        raise NotImplementedError  # the NLU's slot value spans
+        def _best_reading(
+            self, tokens: Tokens, exclude: frozenset[str] = frozenset()
+        ) -> Understanding: ...
+
+        def _spans(self, tokens: Tokens) -> dict[str, list[list[Span]]]: ...
 
     def _two_clauses(self, tokens: Tokens) -> Understanding | None:
         """An utterance cut in two clauses, one read near-exactly, read as that request.
