@@ -66,22 +66,29 @@ def test_a_conversation_in_every_locale_over_the_endpoint(locale: str, tmp_path:
                 assert english not in spoken, f"{locale} says English: {english!r}"
 
 
-@pytest.mark.parametrize("locale", sorted({language_of(code): code for code in LOCALES}.values()))
+# One locale of each language (a locale folder of its own besides), all paces of the others.
+SWEPT = sorted({language_of(code): code for code in reversed(list(LOCALES))}.values())
+
+
+def _talk(locale: str, *turns: str) -> list[dict]:
+    """The coach's answers to one session of requests (intents, or "LaunchRequest")."""
+    coach, attributes, answers = StepCoach(), {}, []
+    for number, name in enumerate(turns):
+        kind = {"request_type": name} if name == "LaunchRequest" else {"intent": name}
+        request = alexa.envelope(**kind, attributes=attributes, new=number == 0, locale=locale)
+        answers.append(coach.handle(request))
+        attributes = answers[-1].get("sessionAttributes") or {}
+    return answers
+
+
+@pytest.mark.parametrize("locale", SWEPT)
 def test_an_unclear_answer_to_the_pain_question_asks_it_again_in_every_language(
     locale: str,
 ) -> None:
     """Pain mid-workout asks whether to stop for today; words that answer neither get the
     question again in the language, still pending, so the "yes" after them stops."""
-    coach = StepCoach()
-    attributes: dict = {}
-    answers = []
-    turns = (("ProtectKneesIntent", True), ("PainIntent", False))
-    turns += (("AMAZON.FallbackIntent", False), ("AMAZON.YesIntent", False))
-    for name, new in turns:
-        request = alexa.envelope(intent=name, attributes=attributes, new=new, locale=locale)
-        answers.append(coach.handle(request))
-        attributes = answers[-1].get("sessionAttributes") or {}
-    pain, unclear, stopped = answers[1], answers[2], answers[3]
+    turns = ("ProtectKneesIntent", "PainIntent", "AMAZON.FallbackIntent", "AMAZON.YesIntent")
+    _, pain, unclear, stopped = _talk(locale, *turns)
     reprompt = pain["response"]["reprompt"]["outputSpeech"]["ssml"]
     question = alexa.plain(reprompt).split("?")[0] + "?"  # "Shall we stop for today?"
     assert pain["sessionAttributes"]["question"] == "pain"
@@ -93,29 +100,17 @@ def test_an_unclear_answer_to_the_pain_question_asks_it_again_in_every_language(
     assert stopped["response"]["shouldEndSession"] is True, locale
 
 
-@pytest.mark.parametrize("locale", sorted({language_of(code): code for code in LOCALES}.values()))
+@pytest.mark.parametrize("locale", SWEPT)
 def test_an_unclear_answer_to_an_offer_asks_it_again_in_every_language(locale: str) -> None:
     """ "Shall we start the knee routine?" answered with words that say neither: the offer
     again, named in the language, and the "yes" after it starts the routine."""
-    coach = StepCoach()
+    turns = ("LaunchRequest", "AMAZON.FallbackIntent", "AMAZON.YesIntent")
+    _, unclear, started = _talk(locale, *turns)
     catalog = catalog_for(language_of(locale))
-    launch = coach.handle(alexa.envelope(locale=locale))
-    attributes = launch.get("sessionAttributes") or {}
-    unclear = coach.handle(
-        alexa.envelope(intent="AMAZON.FallbackIntent", attributes=attributes, locale=locale)
-    )
-    attributes = unclear.get("sessionAttributes") or {}
-    started = coach.handle(
-        alexa.envelope(intent="AMAZON.YesIntent", attributes=attributes, locale=locale)
-    )
     routine = catalog.routines[catalog.knee_routine]
     assert routine.name in alexa.plain(alexa.speech_of(unclear)), locale
     assert validate_alexa_ssml(alexa.speech_of(unclear)) == []
     assert routine.intro in alexa.plain(alexa.speech_of(started)), locale
-
-
-# One locale of each language (a locale folder of its own besides), all paces of the others.
-SWEPT = sorted({language_of(code): code for code in reversed(list(LOCALES))}.values())
 
 
 @pytest.mark.parametrize("locale", SWEPT)
